@@ -1,0 +1,1 @@
+"""Hypothesis suites that check the reference implementation against ``specs/``."""

@@ -1,0 +1,152 @@
+"""``SimDisk``: an in-memory ``Disk`` that knows which bytes would survive a crash.
+
+Theory of operation
+-------------------
+Each file keeps two versions: ``current`` (what reads see) and ``durable`` (what the last
+``fsync`` saw, or ``None`` if the file was never synced).  Three things can happen to a node:
+
+* a **process crash** (``kill -9``) loses nothing: the operating system still holds every written
+  byte.  The simulator models it by restarting the node on the same, untouched disk;
+* a **power loss** (:meth:`SimDisk.crash`) keeps exactly the durable version of every file; files
+  never synced disappear (SIM-5);
+* a **lossy crash** (:meth:`SimDisk.lossy_crash`) is a power loss in which the disk had written
+  *some* of the unsynced bytes: for a file that only grew since its last sync, an arbitrary prefix
+  of the unsynced tail survives on top of the durable bytes.  A file changed in any other way
+  falls back to its durable version.  This is the "torn tail" that log recovery must cut (LOG-n).
+
+``rename`` and ``delete`` are durable at once (see ``disk.py``).  All state is plain data, so a
+``SimDisk`` can be copied, compared and hashed with the rest of a simulated cluster (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from glasskafka.storage.disk import Disk, DiskError, check_relative_path
+
+__all__ = ["SimDisk"]
+
+
+@dataclass(slots=True)
+class _SimFile:
+    current: bytearray = field(default_factory=bytearray)
+    durable: bytes | None = None
+
+
+@dataclass(slots=True)
+class SimDisk(Disk):
+    """An in-memory disk with explicit durability, for the simulator and fast tests."""
+
+    files: dict[str, _SimFile] = field(default_factory=dict)
+    directories: set[str] = field(default_factory=set)
+    fsync_count: int = 0
+
+    def _file(self, path: str) -> _SimFile:
+        entry = self.files.get(check_relative_path(path))
+        if entry is None:
+            raise DiskError(f"no such file on SimDisk: {path!r}")
+        return entry
+
+    def _check_parent(self, path: str) -> None:
+        parent = check_relative_path(path).rpartition("/")[0]
+        if parent and parent not in self.directories:
+            raise DiskError(f"no such directory on SimDisk: {parent!r} (for {path!r})")
+
+    def exists(self, path: str) -> bool:
+        check_relative_path(path)
+        return path in self.files or path in self.directories
+
+    def make_dirs(self, path: str) -> None:
+        parts = check_relative_path(path).split("/")
+        for end in range(1, len(parts) + 1):
+            self.directories.add("/".join(parts[:end]))
+
+    def list_dir(self, path: str) -> list[str]:
+        if path != "" and check_relative_path(path) not in self.directories:
+            raise DiskError(f"not a directory on SimDisk: {path!r}")
+        prefix = f"{path}/" if path else ""
+        names = {
+            entry[len(prefix) :].split("/", 1)[0]
+            for entry in (*self.files, *self.directories)
+            if entry.startswith(prefix) and entry != path
+        }
+        return sorted(names)
+
+    def size(self, path: str) -> int:
+        return len(self._file(path).current)
+
+    def read(self, path: str, position: int = 0, length: int | None = None) -> bytes:
+        if position < 0 or (length is not None and length < 0):
+            raise DiskError(f"bad read range position={position} length={length} of {path!r}")
+        data = self._file(path).current
+        end = len(data) if length is None else position + length
+        return bytes(data[position:end])
+
+    def write(self, path: str, data: bytes) -> None:
+        self._check_parent(path)
+        entry = self.files.setdefault(path, _SimFile())
+        entry.current = bytearray(data)
+
+    def append(self, path: str, data: bytes) -> int:
+        self._check_parent(path)
+        entry = self.files.setdefault(path, _SimFile())
+        position = len(entry.current)
+        entry.current += data
+        return position
+
+    def truncate(self, path: str, size: int) -> None:
+        entry = self._file(path)
+        if not 0 <= size <= len(entry.current):
+            raise DiskError(f"cannot truncate {path!r} of {len(entry.current)} bytes to {size}")
+        del entry.current[size:]
+
+    def fsync(self, path: str) -> None:
+        entry = self._file(path)
+        entry.durable = bytes(entry.current)
+        self.fsync_count += 1
+
+    def rename(self, source: str, target: str) -> None:
+        self._check_parent(target)
+        entry = self._file(source)
+        del self.files[source]
+        self.files[target] = entry
+
+    def delete(self, path: str) -> None:
+        self.files.pop(check_relative_path(path), None)
+
+    def unsynced_bytes(self) -> int:
+        """How many bytes a power loss would lose or change right now (for tests and pictures)."""
+        total = 0
+        for entry in self.files.values():
+            durable = entry.durable or b""
+            if entry.current != durable:
+                total += max(len(entry.current), len(durable))
+        return total
+
+    def crash(self) -> None:
+        """Power loss: every file reverts to exactly its durable bytes (SIM-5)."""
+        for path in sorted(self.files):
+            entry = self.files[path]
+            if entry.durable is None:
+                del self.files[path]
+            else:
+                entry.current = bytearray(entry.durable)
+
+    def lossy_crash(self, rng: random.Random) -> None:
+        """Power loss with a torn tail: durable bytes plus a random prefix of appended bytes."""
+        for path in sorted(self.files):
+            entry = self.files[path]
+            durable = entry.durable or b""
+            grew = len(entry.current) > len(durable) and entry.current.startswith(durable)
+            if grew:
+                keep = len(durable) + rng.randint(0, len(entry.current) - len(durable))
+                if keep == 0 and entry.durable is None:
+                    del self.files[path]
+                    continue
+                del entry.current[keep:]
+                entry.durable = bytes(entry.current)
+            elif entry.durable is None:
+                del self.files[path]
+            else:
+                entry.current = bytearray(entry.durable)

@@ -1,0 +1,1 @@
+"""Executable specifications: invariants with stable IDs, and small abstract models."""
