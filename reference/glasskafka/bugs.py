@@ -30,6 +30,7 @@ class BugFlags:
 
     index_entry_off_by_one: bool = False
     recover_without_crc_check: bool = False
+    assign_partition_twice: bool = False
 
     def enabled(self) -> tuple[str, ...]:
         """Names of the flags that are on, in declaration order."""
@@ -75,6 +76,15 @@ CATALOGUE: dict[str, BugInfo] = {
             breaks=("LOG-4",),
             location="glasskafka/log/recovery.py",
             source="Kafka's LogSegment.recover validates every batch (UnifiedLog.scala)",
+        ),
+        BugInfo(
+            name="assign_partition_twice",
+            summary="The sticky assignors believe every claim on a partition that two members "
+            "report owning in the same generation, so both keep it and it is consumed twice.",
+            breaks=("ASSIGN-1", "ASSIGN-4"),
+            location="glasskafka/assignors/claims.py",
+            source="KAFKA-12984 (apache/kafka PR #10985): AbstractStickyAssignor now invalidates "
+            "partitions claimed by several members in one generation",
         ),
     )
 }

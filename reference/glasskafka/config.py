@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,8 +45,22 @@ __all__ = [
 C = TypeVar("C")
 
 
-def _p(name: str, doc: str, *, minimum: int | None = None, choices: tuple[str, ...] = ()) -> Any:
-    return {"kafka": name, "doc": doc, "minimum": minimum, "choices": choices}
+# Kafka declares many integer properties as Java ``int`` (ConfigDef type INT), not ``long``.  A
+# value past 2**31 - 1 is refused there with "Not a number of type INT"; glasskafka refuses it too,
+# which also keeps a segment's byte positions inside the offset index's 4-byte field.
+_INT = 2**31 - 1
+_SHORT = 2**15 - 1
+
+
+def _p(
+    name: str,
+    doc: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    return {"kafka": name, "doc": doc, "minimum": minimum, "maximum": maximum, "choices": choices}
 
 
 def _prop(name: str, default: Any, doc: str, **limits: Any) -> Any:
@@ -60,7 +75,9 @@ def _prop(name: str, default: Any, doc: str, **limits: Any) -> Any:
 class BrokerConfig:
     """``server.properties``: one broker's settings (Kafka 3.7 defaults)."""
 
-    broker_id: int = _prop("broker.id", -1, "This broker's id; -1 means unset.", minimum=-1)
+    broker_id: int = _prop(
+        "broker.id", -1, "This broker's id; -1 means unset.", minimum=-1, maximum=_INT
+    )
     listeners: str = _prop("listeners", "PLAINTEXT://:9092", "Where the broker listens.")
     advertised_listeners: str | None = _prop(
         "advertised.listeners", None, "Address given to clients (defaults to listeners)."
@@ -75,15 +92,24 @@ class BrokerConfig:
         18000,
         "Session expiry of the broker's registration.",
         minimum=1,
+        maximum=_INT,
     )
     num_partitions: int = _prop(
-        "num.partitions", 1, "Default partitions of a new topic.", minimum=1
+        "num.partitions", 1, "Default partitions of a new topic.", minimum=1, maximum=_INT
     )
     default_replication_factor: int = _prop(
-        "default.replication.factor", 1, "Default replication factor of a new topic.", minimum=1
+        "default.replication.factor",
+        1,
+        "Default replication factor of a new topic.",
+        minimum=1,
+        maximum=_INT,
     )
     min_insync_replicas: int = _prop(
-        "min.insync.replicas", 1, "Smallest ISR that accepts acks=all writes.", minimum=1
+        "min.insync.replicas",
+        1,
+        "Smallest ISR that accepts acks=all writes.",
+        minimum=1,
+        maximum=_INT,
     )
     unclean_leader_election_enable: bool = _prop(
         "unclean.leader.election.enable", False, "Elect a replica outside the ISR as a last resort."
@@ -99,51 +125,81 @@ class BrokerConfig:
         500,
         "Longest a follower's fetch waits at the leader.",
         minimum=0,
+        maximum=_INT,
     )
     replica_fetch_min_bytes: int = _prop(
-        "replica.fetch.min.bytes", 1, "Bytes a follower's fetch waits for.", minimum=1
+        "replica.fetch.min.bytes", 1, "Bytes a follower's fetch waits for.", minimum=1, maximum=_INT
     )
     replica_fetch_max_bytes: int = _prop(
-        "replica.fetch.max.bytes", 1048576, "Bytes a follower fetches per partition.", minimum=0
+        "replica.fetch.max.bytes",
+        1048576,
+        "Bytes a follower fetches per partition.",
+        minimum=0,
+        maximum=_INT,
     )
     offsets_topic_num_partitions: int = _prop(
-        "offsets.topic.num.partitions", 50, "Partitions of __consumer_offsets.", minimum=1
+        "offsets.topic.num.partitions",
+        50,
+        "Partitions of __consumer_offsets.",
+        minimum=1,
+        maximum=_INT,
     )
     offsets_topic_replication_factor: int = _prop(
         "offsets.topic.replication.factor",
         3,
         "Replication factor of __consumer_offsets.",
         minimum=1,
+        maximum=_SHORT,
     )
     group_initial_rebalance_delay_ms: int = _prop(
-        "group.initial.rebalance.delay.ms", 3000, "Wait for more members of a new group.", minimum=0
+        "group.initial.rebalance.delay.ms",
+        3000,
+        "Wait for more members of a new group.",
+        minimum=0,
+        maximum=_INT,
     )
     group_min_session_timeout_ms: int = _prop(
-        "group.min.session.timeout.ms", 6000, "Smallest session.timeout.ms allowed.", minimum=0
+        "group.min.session.timeout.ms",
+        6000,
+        "Smallest session.timeout.ms allowed.",
+        minimum=0,
+        maximum=_INT,
     )
     group_max_session_timeout_ms: int = _prop(
-        "group.max.session.timeout.ms", 1800000, "Largest session.timeout.ms allowed.", minimum=0
+        "group.max.session.timeout.ms",
+        1800000,
+        "Largest session.timeout.ms allowed.",
+        minimum=0,
+        maximum=_INT,
     )
     socket_request_max_bytes: int = _prop(
-        "socket.request.max.bytes", 104857600, "Largest request frame accepted.", minimum=1
+        "socket.request.max.bytes",
+        104857600,
+        "Largest request frame accepted.",
+        minimum=1,
+        maximum=_INT,
     )
     message_max_bytes: int = _prop(
-        "message.max.bytes", 1048588, "Largest record batch accepted.", minimum=0
+        "message.max.bytes", 1048588, "Largest record batch accepted.", minimum=0, maximum=_INT
     )
     log_segment_bytes: int = _prop(
-        "log.segment.bytes", 1073741824, "Roll a segment at this size.", minimum=14
+        "log.segment.bytes", 1073741824, "Roll a segment at this size.", minimum=14, maximum=_INT
     )
     log_roll_ms: int | None = _prop(
         "log.roll.ms", None, "Roll a segment this old (overrides hours)."
     )
-    log_roll_hours: int = _prop("log.roll.hours", 168, "Roll a segment this old.", minimum=1)
+    log_roll_hours: int = _prop(
+        "log.roll.hours", 168, "Roll a segment this old.", minimum=1, maximum=_INT
+    )
     log_retention_ms: int | None = _prop(
         "log.retention.ms", None, "Delete segments older than this (-1: never)."
     )
     log_retention_minutes: int | None = _prop(
-        "log.retention.minutes", None, "As log.retention.ms, in minutes."
+        "log.retention.minutes", None, "As log.retention.ms, in minutes.", maximum=_INT
     )
-    log_retention_hours: int = _prop("log.retention.hours", 168, "As log.retention.ms, in hours.")
+    log_retention_hours: int = _prop(
+        "log.retention.hours", 168, "As log.retention.ms, in hours.", maximum=_INT
+    )
     log_retention_bytes: int = _prop(
         "log.retention.bytes", -1, "Delete old segments past this size (-1: no limit)."
     )
@@ -151,10 +207,18 @@ class BrokerConfig:
         "log.retention.check.interval.ms", 300000, "How often retention runs.", minimum=1
     )
     log_index_interval_bytes: int = _prop(
-        "log.index.interval.bytes", 4096, "Bytes between offset-index entries.", minimum=0
+        "log.index.interval.bytes",
+        4096,
+        "Bytes between offset-index entries.",
+        minimum=0,
+        maximum=_INT,
     )
     log_index_size_max_bytes: int = _prop(
-        "log.index.size.max.bytes", 10485760, "Roll when an index reaches this size.", minimum=4
+        "log.index.size.max.bytes",
+        10485760,
+        "Roll when an index reaches this size.",
+        minimum=4,
+        maximum=_INT,
     )
     log_cleanup_policy: str = _prop(
         "log.cleanup.policy",
@@ -188,12 +252,18 @@ class BrokerConfig:
 
     @property
     def effective_retention_ms(self) -> int:
-        """Kafka's precedence: ``log.retention.ms``, then ``.minutes``, then ``.hours``."""
+        """Kafka's precedence: ``log.retention.ms``, then ``.minutes``, then ``.hours``.
+
+        Any negative result means "keep forever" and is returned as -1, as Kafka's
+        ``KafkaConfig.logRetentionTimeMillis`` does, so ``log.retention.hours=-1`` works.
+        """
         if self.log_retention_ms is not None:
-            return self.log_retention_ms
-        if self.log_retention_minutes is not None:
-            return self.log_retention_minutes * 60_000
-        return self.log_retention_hours * 3_600_000
+            millis = self.log_retention_ms
+        elif self.log_retention_minutes is not None:
+            millis = self.log_retention_minutes * 60_000
+        else:
+            millis = self.log_retention_hours * 3_600_000
+        return -1 if millis < 0 else millis
 
     @property
     def effective_roll_ms(self) -> int:
@@ -211,15 +281,19 @@ class TopicConfig:
         "delete, compact, or both.",
         choices=("delete", "compact", "compact,delete", "delete,compact"),
     )
-    segment_bytes: int = _prop("segment.bytes", 1073741824, "Roll at this size.", minimum=14)
+    segment_bytes: int = _prop(
+        "segment.bytes", 1073741824, "Roll at this size.", minimum=14, maximum=_INT
+    )
     segment_ms: int = _prop("segment.ms", 604800000, "Roll a segment this old.", minimum=1)
     segment_index_bytes: int = _prop(
-        "segment.index.bytes", 10485760, "Roll when an index is this big.", minimum=4
+        "segment.index.bytes", 10485760, "Roll when an index is this big.", minimum=4, maximum=_INT
     )
     index_interval_bytes: int = _prop(
-        "index.interval.bytes", 4096, "Bytes between index entries.", minimum=0
+        "index.interval.bytes", 4096, "Bytes between index entries.", minimum=0, maximum=_INT
     )
-    retention_ms: int = _prop("retention.ms", 604800000, "Delete older segments (-1: never).")
+    retention_ms: int = _prop(
+        "retention.ms", 604800000, "Delete older segments (-1: never).", minimum=-1
+    )
     retention_bytes: int = _prop("retention.bytes", -1, "Keep at most this many bytes (-1: all).")
     delete_retention_ms: int = _prop(
         "delete.retention.ms", 86400000, "Keep compacted tombstones this long.", minimum=0
@@ -227,9 +301,11 @@ class TopicConfig:
     min_compaction_lag_ms: int = _prop(
         "min.compaction.lag.ms", 0, "Records younger than this are not compacted.", minimum=0
     )
-    max_message_bytes: int = _prop("max.message.bytes", 1048588, "Largest batch.", minimum=0)
+    max_message_bytes: int = _prop(
+        "max.message.bytes", 1048588, "Largest batch.", minimum=0, maximum=_INT
+    )
     min_insync_replicas: int = _prop(
-        "min.insync.replicas", 1, "Smallest ISR for acks=all writes.", minimum=1
+        "min.insync.replicas", 1, "Smallest ISR for acks=all writes.", minimum=1, maximum=_INT
     )
     unclean_leader_election_enable: bool = _prop(
         "unclean.leader.election.enable", False, "Allow unclean election for this topic."
@@ -282,7 +358,9 @@ class CoordinationConfig:
     """``zookeeper.properties``: the coordination service's settings (ZooKeeper's names)."""
 
     data_dir: str = _prop("dataDir", "/tmp/zookeeper", "Where snapshots are kept.")
-    client_port: int = _prop("clientPort", 2181, "Port clients connect to.", minimum=0)
+    client_port: int = _prop(
+        "clientPort", 2181, "Port clients connect to.", minimum=0, maximum=65535
+    )
     tick_time: int = _prop("tickTime", 2000, "Basic time unit in ms.", minimum=1)
     max_client_cnxns: int = _prop("maxClientCnxns", 0, "Connections per client (0: no limit).")
     admin_enable_server: bool = _prop("admin.enableServer", False, "ZooKeeper's admin server.")
@@ -297,75 +375,110 @@ class CoordinationConfig:
 def parse_properties(text: str, *, source: str = "<properties>") -> dict[str, str]:
     """Parse Java ``.properties`` text into an ordered dict (later keys win, as in Java).
 
-    Raises :class:`GlassKafkaError` for a line with an empty key.
+    The rules are ``java.util.Properties.load``'s: lines end at ``\\n``, ``\\r`` or ``\\r\\n``
+    (and nowhere else); a line whose first non-blank character is ``#`` or ``!`` is a comment; a
+    line ending in an odd number of backslashes continues on the next, whose leading blanks are
+    dropped; the key ends at the first unescaped ``=``, ``:`` or blank; escapes (``\\t``,
+    ``\\n``, ``\\uXXXX``...) work in keys and values.  Blanks are space, tab and form feed.
+
+    Raises :class:`GlassKafkaError` naming the source and line for an empty key, a malformed
+    ``\\uXXXX`` escape, or an escape that is half of a UTF-16 surrogate pair.
     """
     result: dict[str, str] = {}
     logical: list[str] = []
-    number = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.lstrip()
-        if not logical and (not line or line[0] in "#!"):
-            continue
+    first_line = 0
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+        line = raw.lstrip(_BLANKS)
+        if not logical:
+            if not line or line[0] in "#!":
+                continue
+            first_line = number
         trailing = len(line) - len(line.rstrip("\\"))
         if trailing % 2 == 1:
             logical.append(line[:-1])
             continue
         logical.append(line)
-        _add_property(result, "".join(logical), source=source, line=number)
+        _add_property(result, "".join(logical), where=f"{source}:{first_line}")
         logical = []
     if logical:
-        _add_property(result, "".join(logical), source=source, line=number)
+        _add_property(result, "".join(logical), where=f"{source}:{first_line}")
     return result
 
 
-def _add_property(result: dict[str, str], text: str, *, source: str, line: int) -> None:
-    key, value = _split_key_value(text)
+# Java's LineReader ends lines at \n, \r and \r\n only; str.splitlines would also split at form
+# feeds, U+2028 and others, which are ordinary characters inside a Java properties value.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BLANKS = " \t\f"
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+
+
+def _add_property(result: dict[str, str], text: str, *, where: str) -> None:
+    raw_key, raw_value = _split_key_value(text)
+    key = _unescape(raw_key, where=where)
     if not key:
-        raise GlassKafkaError(f"{source}:{line}: a property line needs a key before '=': {text!r}")
-    result[key] = value
+        raise GlassKafkaError(f"{where}: a property line needs a key before '=': {text!r}")
+    result[key] = _unescape(raw_value, where=where)
 
 
 def _split_key_value(line: str) -> tuple[str, str]:
-    key_chars: list[str] = []
+    """Split a logical line into its raw (still escaped) key and value."""
     index = 0
-    while index < len(line):
-        char = line[index]
-        if char == "\\" and index + 1 < len(line):
-            key_chars.append(_unescape_char(line[index + 1]))
-            index += 2
-            continue
-        if char in "=: \t\f":
-            break
-        key_chars.append(char)
-        index += 1
-    rest = line[index:].lstrip(" \t\f")
+    while index < len(line) and line[index] not in "=:" + _BLANKS:
+        index += 2 if line[index] == "\\" else 1
+    key = line[:index]
+    rest = line[index:].lstrip(_BLANKS)
     if rest[:1] in ("=", ":"):
-        rest = rest[1:].lstrip(" \t\f")
-    return "".join(key_chars), _unescape(rest)
+        rest = rest[1:].lstrip(_BLANKS)
+    return key, rest
 
 
 def _unescape_char(char: str) -> str:
     return {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(char, char)
 
 
-def _unescape(value: str) -> str:
+def _unescape(text: str, *, where: str) -> str:
+    """Resolve backslash escapes as ``Properties.loadConvert`` does, combining surrogate pairs."""
+    units: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char != "\\" or index + 1 == len(text):
+            units.append(char)
+            index += 1
+        elif text[index + 1] != "u":
+            units.append(_unescape_char(text[index + 1]))
+            index += 2
+        elif _HEX4.fullmatch(text, index + 2, index + 6):
+            units.append(chr(int(text[index + 2 : index + 6], 16)))
+            index += 6
+        else:
+            bad = text[index : index + 6]
+            raise GlassKafkaError(f"{where}: malformed \\uXXXX escape {bad!r}; need 4 hex digits")
+    return _join_surrogates(units, where=where)
+
+
+def _join_surrogates(units: list[str], *, where: str) -> str:
+    """Join UTF-16 surrogate pairs (``\\ud83d\\ude00``) into one character; refuse lone halves.
+
+    Java strings are UTF-16, so a character outside the Basic Multilingual Plane is written as two
+    ``\\u`` escapes.  A lone half is not a character and could not be printed or encoded later.
+    """
     out: list[str] = []
     index = 0
-    while index < len(value):
-        char = value[index]
-        if char == "\\" and index + 1 < len(value):
-            nxt = value[index + 1]
-            if nxt == "u" and index + 6 <= len(value):
-                try:
-                    out.append(chr(int(value[index + 2 : index + 6], 16)))
-                    index += 6
-                    continue
-                except ValueError:
-                    pass
-            out.append(_unescape_char(nxt))
+    while index < len(units):
+        unit = units[index]
+        high = "\ud800" <= unit <= "\udbff"
+        if high and index + 1 < len(units) and "\udc00" <= units[index + 1] <= "\udfff":
+            pair = (ord(unit) - 0xD800) * 0x400 + (ord(units[index + 1]) - 0xDC00)
+            out.append(chr(0x10000 + pair))
             index += 2
             continue
-        out.append(char)
+        if "\ud800" <= unit <= "\udfff":
+            raise GlassKafkaError(
+                f"{where}: escape \\u{ord(unit):04x} is half of a surrogate pair; "
+                "write both halves, or the character itself"
+            )
+        out.append(unit)
         index += 1
     return "".join(out)
 
@@ -416,21 +529,31 @@ def _convert(key: str, raw: str, hint: Any, meta: Mapping[str, Any]) -> Any:
             raise GlassKafkaError(f"property {key!r} has value {raw!r}; allowed: true or false")
         return value.lower() == "true"
     if base is int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise GlassKafkaError(
-                f"property {key!r} has value {raw!r}; allowed: an integer"
-            ) from None
-        if not -(2**63) <= number < 2**63:
-            raise GlassKafkaError(f"property {key!r} has value {raw!r}; allowed: a 64-bit integer")
-        minimum = meta.get("minimum")
-        if minimum is not None and number < minimum:
-            raise GlassKafkaError(
-                f"property {key!r} has value {raw!r}; allowed: an integer >= {minimum}"
-            )
-        return number
+        return _convert_int(key, raw, value, meta)
     choices = meta.get("choices") or ()
     if choices and value not in choices:
         raise GlassKafkaError(f"property {key!r} has value {raw!r}; allowed: {', '.join(choices)}")
     return value
+
+
+# Java's Long.parseLong takes an optional sign and decimal digits; Python's int() would also take
+# "1_000" and non-ASCII digits, which no Kafka broker would accept.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _convert_int(key: str, raw: str, value: str, meta: Mapping[str, Any]) -> int:
+    if not _INTEGER.fullmatch(value):
+        raise GlassKafkaError(f"property {key!r} has value {raw!r}; allowed: an integer")
+    # Checking the digit count first keeps int() away from its 4300-digit guard (a ValueError).
+    if len(value.lstrip("+-").lstrip("0")) > 19 or not -(2**63) <= int(value) < 2**63:
+        raise GlassKafkaError(f"property {key!r} has value {raw!r}; allowed: a 64-bit integer")
+    number = int(value)
+    minimum, maximum = meta.get("minimum"), meta.get("maximum")
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        low = "" if minimum is None else f" >= {minimum}"
+        high = "" if maximum is None else f" <= {maximum}"
+        both = " and" if low and high else ""
+        raise GlassKafkaError(
+            f"property {key!r} has value {raw!r}; allowed: an integer{low}{both}{high}"
+        )
+    return number

@@ -127,6 +127,10 @@ class ErrorCode(enum.IntEnum):
         return self in _RETRIABLE
 
 
+# Codes whose exception class in Kafka 3.x extends RetriableException, directly or through
+# InvalidMetadataException (package org.apache.kafka.common.errors).  That includes the less
+# obvious NOT_CONTROLLER (NotControllerException) and ELECTION_NOT_NEEDED
+# (ElectionNotNeededException, an InvalidMetadataException).
 _RETRIABLE = frozenset(
     {
         ErrorCode.CORRUPT_MESSAGE,
@@ -141,6 +145,7 @@ _RETRIABLE = frozenset(
         ErrorCode.NOT_COORDINATOR,
         ErrorCode.NOT_ENOUGH_REPLICAS,
         ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        ErrorCode.NOT_CONTROLLER,
         ErrorCode.CONCURRENT_TRANSACTIONS,
         ErrorCode.KAFKA_STORAGE_ERROR,
         ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
@@ -151,6 +156,7 @@ _RETRIABLE = frozenset(
         ErrorCode.OFFSET_NOT_AVAILABLE,
         ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
         ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+        ErrorCode.ELECTION_NOT_NEEDED,
         ErrorCode.UNSTABLE_OFFSET_COMMIT,
         ErrorCode.THROTTLING_QUOTA_EXCEEDED,
     }

@@ -40,6 +40,7 @@ __all__ = [
     "CorruptRecordError",
     "batch_crc",
     "read_header",
+    "set_max_timestamp",
     "stamp",
     "validate_batch",
 ]
@@ -57,6 +58,11 @@ _HEADER = struct.Struct(">qiibIhiqqqhii")
 _BASE_OFFSET = struct.Struct(">q")
 _LEADER_EPOCH = struct.Struct(">i")
 _LEADER_EPOCH_POS = 12
+_CRC = struct.Struct(">I")
+_CRC_POS = 17
+_ATTRIBUTES = struct.Struct(">h")
+_MAX_TIMESTAMP = struct.Struct(">q")
+_MAX_TIMESTAMP_POS = 35
 
 _CODEC_MASK = 0x07
 _TIMESTAMP_TYPE_BIT = 0x08
@@ -177,8 +183,10 @@ def validate_batch(buffer: bytes | bytearray | memoryview, position: int = 0) ->
     """Check that a whole, intact v2 batch starts at ``position`` and return its header.
 
     Checks, in order: header present; magic 2; ``batchLength`` at least the header and within the
-    buffer; CRC-32C; ``lastOffsetDelta + 1 == recordsCount`` for uncompressed or compressed
-    batches alike (``LogValidator.java``).  Raises :class:`CorruptRecordError` naming the fault.
+    buffer; CRC-32C; ``recordsCount`` and ``lastOffsetDelta`` not negative, and
+    ``lastOffsetDelta + 1 >= recordsCount`` (equal for a producer's batch, as ``LogValidator.java``
+    demands; larger once compaction has removed records).  Raises :class:`CorruptRecordError`
+    naming the fault.
     """
     header = read_header(buffer, position)
     if header.magic != 2:
@@ -214,3 +222,25 @@ def stamp(batch: bytes | bytearray, *, base_offset: int, partition_leader_epoch:
     _BASE_OFFSET.pack_into(stamped, 0, base_offset)
     _LEADER_EPOCH.pack_into(stamped, _LEADER_EPOCH_POS, partition_leader_epoch)
     return bytes(stamped)
+
+
+def set_max_timestamp(
+    batch: bytes | bytearray, *, log_append_time: bool, max_timestamp: int
+) -> bytes:
+    """Return ``batch`` with its timestamp type and ``maxTimestamp`` set, and its CRC recomputed.
+
+    This is how a broker applies ``message.timestamp.type=LogAppendTime`` without touching the
+    records (``DefaultRecordBatch.setMaxTimestamp``, used by ``LogValidator``): readers then
+    report ``maxTimestamp`` for every record.  Both fields lie inside the CRC, so unlike
+    :func:`stamp` this must recompute it.  The batch is assumed valid (call
+    :func:`validate_batch` first).
+    """
+    header = read_header(batch)
+    attributes = header.attributes & ~_TIMESTAMP_TYPE_BIT
+    if log_append_time:
+        attributes |= _TIMESTAMP_TYPE_BIT
+    changed = bytearray(batch)
+    _ATTRIBUTES.pack_into(changed, CRC_START, attributes)
+    _MAX_TIMESTAMP.pack_into(changed, _MAX_TIMESTAMP_POS, max_timestamp)
+    _CRC.pack_into(changed, _CRC_POS, batch_crc(changed, 0, header.size))
+    return bytes(changed)

@@ -1,0 +1,109 @@
+"""Version-order inference: what each partition's log must have held, from what clients saw.
+
+Theory of operation
+-------------------
+The checker never reads a broker's log; it rebuilds each partition's log from the history
+(``reference/delivery-semantics.md`` §3, after Jepsen's ``version-orders`` in
+``jepsen/src/jepsen/tests/kafka.clj``):
+
+1. **Evidence.** Every record any poll returned (whatever the poll's outcome: a consumer must
+   return safe data even when the operation around it fails), and every send that *must have
+   happened*: an ``ok`` send at its acknowledged offset, or an ``unknown`` send that named an
+   offset and whose value some ``ok`` poll returned.  ``error`` sends add nothing.
+2. **The log** maps each offset to the writes seen there.  Two or more at one offset is the
+   ``inconsistent-offsets`` anomaly (DELIV-4).
+3. **The dense order** drops offsets nobody saw (control batches, aborted or compacted records,
+   gaps) and keeps one write per offset: the first seen, in history order.  ``by_index`` lists
+   them; ``index_of`` maps a write to its first dense index.  Skips and reorderings are measured in
+   dense indices, so an empty offset is never an error.
+4. **For lost-write**, ``first_index`` and ``last_index`` give the first and last dense index at
+   which each write appears in the *raw* log, which stays conservative when offsets conflict.
+
+Everything is sparse: offsets are sorted keys, never array positions, so a history with offsets
+near 2**63 costs no more than one with small offsets (Maelstrom's checker once stalled on sparse
+offsets, jepsen-io/maelstrom#51).
+
+Spec IDs: the order every DELIV-n check that compares positions relies on (DELIV-3, 4, 5, 7, 8).
+
+Simplified from Kafka: none; Kafka does not infer orders, it has them.  A write is identified by
+its ``(key, value)`` within the partition, since the history format makes values unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from glasskafka.history.model import Datum
+from glasskafka.ids import Offset, TopicPartition
+
+__all__ = ["VersionOrder", "Write", "build_order"]
+
+Write = tuple[Datum | None, Datum]
+"""A write's identity within a partition: its ``(key, value)``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionOrder:
+    """The inferred log of one partition and its dense order.
+
+    ``log`` maps each offset someone saw to the writes seen there, in sorted offset order and
+    first-seen order within an offset.
+    """
+
+    partition: TopicPartition
+    log: dict[Offset, tuple[Write, ...]]
+    by_index: tuple[Write, ...]
+    offset_at: tuple[Offset, ...]
+    index_of: dict[Write, int]
+    first_index: dict[Write, int]
+    last_index: dict[Write, int]
+
+    def delta(self, earlier: Write, later: Write) -> int:
+        """Dense distance from ``earlier`` to ``later``; 1 (no evidence) when either is unknown."""
+        i, j = self.index_of.get(earlier), self.index_of.get(later)
+        return 1 if i is None or j is None else j - i
+
+    def between(self, earlier: Write, later: Write) -> tuple[Write, ...]:
+        """The writes strictly between two known writes in the dense order (what a skip missed)."""
+        i, j = self.index_of.get(earlier), self.index_of.get(later)
+        if i is None or j is None or j <= i + 1:
+            return ()
+        return self.by_index[i + 1 : j]
+
+    def offset_of(self, write: Write) -> Offset | None:
+        """The offset of ``write`` in the dense order, if known."""
+        index = self.index_of.get(write)
+        return None if index is None else self.offset_at[index]
+
+
+def build_order(partition: TopicPartition, seen: Iterable[tuple[Offset, Write]]) -> VersionOrder:
+    """Build the version order of ``partition`` from ``(offset, write)`` evidence in history order.
+
+    Invariants: DELIV-4 (conflicts are kept, not resolved, so the check can see them).
+    """
+    raw: dict[Offset, list[Write]] = {}
+    for offset, write in seen:
+        writes = raw.setdefault(offset, [])
+        if write not in writes:
+            writes.append(write)
+    log = {offset: tuple(raw[offset]) for offset in sorted(raw)}
+    by_index = tuple(writes[0] for writes in log.values())
+    index_of: dict[Write, int] = {}
+    for index, write in enumerate(by_index):
+        index_of.setdefault(write, index)
+    first_index: dict[Write, int] = {}
+    last_index: dict[Write, int] = {}
+    for index, writes in enumerate(log.values()):
+        for write in writes:
+            first_index.setdefault(write, index)
+            last_index[write] = index
+    return VersionOrder(
+        partition=partition,
+        log=log,
+        by_index=by_index,
+        offset_at=tuple(log),
+        index_of=index_of,
+        first_index=first_index,
+        last_index=last_index,
+    )
