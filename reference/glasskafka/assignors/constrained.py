@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from glasskafka.assignors.java_order import java_string_key
-from glasskafka.ids import MemberId, TopicName, TopicPartition
+from glasskafka.ids import MemberId, PartitionId, TopicName, TopicPartition
 
 __all__ = ["ConstrainedResult", "build_constrained"]
 
@@ -95,12 +95,12 @@ class _Builder:
 
     def unassigned(self) -> list[TopicPartition]:
         """Step 2: every partition not kept, topics in name order, partitions ascending."""
-        return [
-            (topic, partition)
+        every = [
+            (topic, PartitionId(number))
             for topic in sorted(self.partitions_per_topic, key=java_string_key)
-            for partition in range(self.partitions_per_topic[topic])
-            if (topic, partition) not in self.kept
+            for number in range(self.partitions_per_topic[topic])
         ]
+        return [partition for partition in every if partition not in self.kept]
 
     def fill(self, unassigned: list[TopicPartition]) -> None:
         """Step 3: round-robin over under-min members, then one more for exactly-min ones."""

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from glasskafka.assignors.java_order import java_string_key
 from glasskafka.assignors.movements import PartitionMovements
 from glasskafka.assignors.subscription import MemberData
-from glasskafka.ids import MemberId, TopicName, TopicPartition
+from glasskafka.ids import MemberId, PartitionId, TopicName, TopicPartition
 
 __all__ = ["build_general"]
 
@@ -86,9 +86,6 @@ class _MembersBySize:
     def last(self) -> MemberId:
         return self._entries[-1][2]
 
-    def __iter__(self) -> object:
-        return iter([entry[2] for entry in self._entries])
-
     def in_order(self) -> list[MemberId]:
         return [entry[2] for entry in self._entries]
 
@@ -121,7 +118,9 @@ class _GeneralBuilder:
             partitions_per_topic,
             key=lambda t: (len(self.potential_members[t]), java_string_key(t)),
         )
-        self.sorted_all = [(t, p) for t in ranked for p in range(partitions_per_topic[t])]
+        self.sorted_all = [
+            (t, PartitionId(p)) for t in ranked for p in range(partitions_per_topic[t])
+        ]
         self.by_size = _MembersBySize(self.current)
         self.movements = PartitionMovements()
         self.revocation_required = False
@@ -174,8 +173,9 @@ class _GeneralBuilder:
             mine = set(self.current[member])
             for topic in self.potential_topics[member]:
                 for number in range(self.partitions_per_topic[topic]):
-                    other = holders.get((topic, number))
-                    if (topic, number) in mine or other is None:
+                    partition = (topic, PartitionId(number))
+                    other = holders.get(partition)
+                    if partition in mine or other is None:
                         continue
                     if size + 1 < len(self.current[other]):
                         return False

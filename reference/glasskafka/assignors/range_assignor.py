@@ -58,6 +58,8 @@ def assign_range(
         for index, member in enumerate(subscribers):
             # The first `extra` members in member order take one more (RangeAssignor.java).
             length = per_member + (1 if index < extra else 0)
-            assignment[member].extend(topic_partition(topic, p) for p in range(start, start + length))
+            assignment[member].extend(
+                topic_partition(topic, p) for p in range(start, start + length)
+            )
             start += length
     return sorted_assignment(assignment)

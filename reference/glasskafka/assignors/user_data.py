@@ -92,10 +92,10 @@ def encode_sticky_user_data(partitions: tuple[TopicPartition, ...], generation: 
     for topic, partition in partitions:
         by_topic.setdefault(topic, []).append(partition)
     out = bytearray(_INT32.pack(len(by_topic)))
-    for topic in hash_map_order(list(by_topic), java_string_hash):
-        name = topic.encode("utf-8")
-        out += _INT16.pack(len(name)) + name + _INT32.pack(len(by_topic[topic]))
-        out += b"".join(_INT32.pack(p) for p in by_topic[topic])
+    for name_text in hash_map_order(list(by_topic), java_string_hash):
+        name = name_text.encode("utf-8")
+        out += _INT16.pack(len(name)) + name + _INT32.pack(len(by_topic[name_text]))
+        out += b"".join(_INT32.pack(p) for p in by_topic[name_text])
     out += _INT32.pack(generation)
     return bytes(out)
 

@@ -49,6 +49,8 @@ bytes as the request's size.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from glasskafka.config import CoordinationConfig
 from glasskafka.coordination.codes import (
     EventType,
@@ -314,25 +316,33 @@ class CoordinationServer(Node):
         ``exists`` leaves a data watch even on a missing znode (it fires on creation);
         ``getData`` and ``getChildren`` leave one only on a znode that exists.
         """
-        xid, zxid = request.xid, self.last_zxid
         if path_problem(request.path) is not None:
-            return error_response(request, KeeperErrorCode.BADARGUMENTS, zxid)  # type: ignore[return-value]
+            return self._answer_read(request, None, KeeperErrorCode.BADARGUMENTS)
         znode = self.tree.get(request.path)
         if request.watch and (znode is not None or isinstance(request, ExistsRequest)):
             kind = WatchKind.CHILD if isinstance(request, GetChildrenRequest) else WatchKind.DATA
             self.watches.add(kind, request.path, session_id)
-        if znode is None:
-            return error_response(request, KeeperErrorCode.NONODE, zxid)  # type: ignore[return-value]
+        error = KeeperErrorCode.NONODE if znode is None else _OK
+        return self._answer_read(request, znode, error)
+
+    def _answer_read(
+        self,
+        request: ExistsRequest | GetDataRequest | GetChildrenRequest,
+        znode: Znode | None,
+        error: KeeperErrorCode,
+    ) -> ExistsResponse | GetDataResponse | GetChildrenResponse:
+        xid, zxid = request.xid, self.last_zxid
+        stat = None if znode is None else znode.stat()
         match request:
             case ExistsRequest():
-                return ExistsResponse(xid=xid, zxid=zxid, error=_OK, stat=znode.stat())
+                return ExistsResponse(xid=xid, zxid=zxid, error=error, stat=stat)
             case GetDataRequest():
-                return GetDataResponse(
-                    xid=xid, zxid=zxid, error=_OK, data=znode.data, stat=znode.stat()
-                )
+                data = b"" if znode is None else znode.data
+                return GetDataResponse(xid=xid, zxid=zxid, error=error, data=data, stat=stat)
             case GetChildrenRequest():
+                children = () if znode is None else znode.children
                 return GetChildrenResponse(
-                    xid=xid, zxid=zxid, error=_OK, children=znode.children, stat=znode.stat()
+                    xid=xid, zxid=zxid, error=error, children=children, stat=stat
                 )
             case _:
                 assert_never(request)
@@ -404,11 +414,8 @@ class CoordinationServer(Node):
         live = set(self.sessions.sessions)
         self.tree.check_invariants(last_zxid=self.last_zxid, live_sessions=live)
         self.sessions.check_invariants()
-        for kind in WatchKind:
-            for session_id, _path in [
-                (s, p) for p, ss in sorted(self.watches._table(kind).items()) for s in sorted(ss)
-            ]:
-                assert session_id in live, f"COORD-4: watch of ended session {session_id:#x}"
+        for session_id in self.watches.watching_sessions():
+            assert session_id in live, f"COORD-4: watch of ended session {session_id:#x}"
         if live:
             assert self.expiry_timer_at_ms is not None, "COORD-9: live sessions but no timer"
             assert self.expiry_timer_at_ms <= min(

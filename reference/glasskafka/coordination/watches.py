@@ -113,5 +113,13 @@ class WatchManager:
             if session_id in sessions
         ]
 
+    def watching_sessions(self) -> list[SessionId]:
+        """Every session with at least one watch set, sorted."""
+        found: set[SessionId] = set()
+        for table in (self.data_watches, self.child_watches):
+            for sessions in table.values():
+                found |= sessions
+        return sorted(found)
+
     def _table(self, kind: WatchKind) -> dict[str, set[SessionId]]:
         return self.data_watches if kind is WatchKind.DATA else self.child_watches

@@ -85,9 +85,7 @@ def analyse(history: History) -> Analysis:
                     readers = ok_readers.setdefault(tp, {}).setdefault(write, [])
                     if not readers or readers[-1] != position:
                         readers.append(position)
-    ok_read = frozenset(
-        (tp[0], write) for tp, readers in ok_readers.items() for write in readers
-    )
+    ok_read = frozenset((tp[0], write) for tp, readers in ok_readers.items() for write in readers)
     partial = Analysis(
         history=history,
         sessions=sessions(history),

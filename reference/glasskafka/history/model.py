@@ -252,7 +252,9 @@ class Restart(_Header):
     """A fresh client starts under the same process id, with no assignment or subscription."""
 
 
-Operation = Send | Poll | Process | Commit | Committed | Assign | Subscribe | Rebalance | Crash | Restart
+Operation = (
+    Send | Poll | Process | Commit | Committed | Assign | Subscribe | Rebalance | Crash | Restart
+)
 """Every kind of line a history holds."""
 
 

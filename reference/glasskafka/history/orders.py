@@ -84,9 +84,9 @@ def build_order(partition: TopicPartition, seen: Iterable[tuple[Offset, Write]])
     """
     raw: dict[Offset, list[Write]] = {}
     for offset, write in seen:
-        writes = raw.setdefault(offset, [])
-        if write not in writes:
-            writes.append(write)
+        at_offset = raw.setdefault(offset, [])
+        if write not in at_offset:
+            at_offset.append(write)
     log = {offset: tuple(raw[offset]) for offset in sorted(raw)}
     by_index = tuple(writes[0] for writes in log.values())
     index_of: dict[Write, int] = {}

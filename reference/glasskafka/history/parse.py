@@ -133,9 +133,12 @@ class _Fields:
             return None
         if isinstance(value, str):
             return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            if INT64_MIN <= value <= INT64_MAX:
-                return value
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and INT64_MIN <= value <= INT64_MAX
+        ):
+            return value
         allowed = "a string or an int64 integer" + (" or null" if nullable else "")
         raise self.fail(name, f"expected {allowed}, got {_show(value)}")
 
@@ -177,7 +180,9 @@ class _Fields:
     def finish(self) -> None:
         extra = sorted(set(self.obj) - self.used)
         if extra:
-            raise self.fail(extra[0], f"is not a field here; allowed: {', '.join(sorted(self.used))}")
+            raise self.fail(
+                extra[0], f"is not a field here; allowed: {', '.join(sorted(self.used))}"
+            )
 
 
 def _show(value: Any) -> str:
@@ -386,7 +391,8 @@ def parse_history(data: bytes | str) -> History:
             operations.append(parse_line(text, number))
         except HistoryFormatError as error:
             if cut_short and number == len(chunks):
-                raise error.noting("the file does not end with a newline: was it cut short?")
+                cut = error.noting("the file does not end with a newline: was it cut short?")
+                raise cut from None
             raise
         lines.append(number)
     history = History(operations=tuple(operations), lines=tuple(lines))

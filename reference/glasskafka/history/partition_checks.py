@@ -73,9 +73,7 @@ def inconsistent_offsets(analysis: Analysis) -> list[Case]:
         for offset, writes in order.log.items():
             if len(writes) < 2:
                 continue
-            shown = [
-                f"{_show(w)} (line {analysis.line(seen[(tp, offset, w)][0])})" for w in writes
-            ]
+            shown = [f"{_show(w)} (line {analysis.line(seen[(tp, offset, w)][0])})" for w in writes]
             positions = sorted({p for w in writes for p in seen[(tp, offset, w)]})
             cases.append(
                 Case(

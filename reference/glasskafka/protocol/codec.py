@@ -136,7 +136,7 @@ def _encode_field(writer: Writer, item: Field, value: object, version: int, path
 
 
 def _same(value: object, default: object) -> bool:
-    """Whether ``value`` is the default (``True == 1`` in Python, so booleans only match booleans)."""
+    """Whether ``value`` is the default (``True == 1`` in Python: booleans only match booleans)."""
     return value == default and isinstance(value, bool) == isinstance(default, bool)
 
 
@@ -212,7 +212,9 @@ def _decode_value(
     start = reader.position
     value = _read_primitive(reader, kind, nullable)
     if trace is not None:
-        trace.append(Span(path=path, type=kind.value, start=start, end=reader.position, value=value))
+        trace.append(
+            Span(path=path, type=kind.value, start=start, end=reader.position, value=value)
+        )
     return value
 
 

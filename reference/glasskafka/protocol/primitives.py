@@ -8,7 +8,7 @@ guide, "Protocol Primitive Types"; ``reference/wire-protocol.md`` §2):
 ==================  =============================================================================
 ``int8..int64``     two's complement, 1/2/4/8 bytes
 ``boolean``         one byte; 0 is false, anything else true (Kafka reads ``byte != 0``)
-``string``          ``int16`` length N, then N bytes of UTF-8; a nullable string uses N = -1 for null
+``string``          ``int16`` length N, then N bytes of UTF-8; nullable: N = -1 for null
 ``bytes``           ``int32`` length N, then N bytes; nullable: N = -1 for null
 ``records``         nullable bytes holding whole record batches back to back, kept as bytes here
 ``array``           ``int32`` count N, then N elements; nullable: N = -1 for null
@@ -149,7 +149,7 @@ class Reader:
         return self._view[start : self._position]
 
     def read_int(self, kind: str) -> int:
-        """Read a fixed-width integer; ``kind`` is ``"int8"``, ``"int16"``, ``"int32"``, ``"int64"``."""
+        """Read a fixed-width integer; ``kind`` names it: ``"int8"`` ... ``"int64"``."""
         codec = _STRUCTS[kind]
         value: int = codec.unpack(self._take(codec.size, kind))[0]
         return value

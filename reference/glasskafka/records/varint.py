@@ -85,6 +85,9 @@ def _decode(buffer: Buffer, position: int, *, max_bytes: int, bits: int) -> tupl
     if position < 0:
         raise ValueError(f"position must be >= 0, got {position}")
     end = len(buffer)
+    # Most lengths and deltas in a record are below 64 and fit one byte: answer those at once.
+    if position < end and buffer[position] < 0x80:
+        return buffer[position], position + 1
     raw = 0
     shift = 0
     for index in range(position, min(end, position + max_bytes)):
