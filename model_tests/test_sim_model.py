@@ -41,6 +41,9 @@ from specs.catalogue import check
 NODES = (NodeId("a"), NodeId("b"), NodeId("c"))
 DISK_FAULTS = ("keep", "power", "lossy")
 PROBE_ROUNDS_DEADLINE_MS = 1_000
+DELAYS = st.none() | st.integers(0, 30)
+"""A timer's delay from now, or ``None`` to cancel it."""
+WRITES = st.sampled_from(("append", "replace"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,10 +134,11 @@ class SimulatorMachine(RuleBasedStateMachine):
         for node_id in NODES:
             self.sim.add_node(node_id, Recorder, disk=self.disk_type())
 
-    @rule(sender=st.sampled_from(NODES), receiver=st.sampled_from(NODES))
-    def send(self, sender: NodeId, receiver: NodeId) -> None:
+    @rule(sender=st.sampled_from(NODES), receiver=st.sampled_from(NODES), count=st.integers(1, 3))
+    def send(self, sender: NodeId, receiver: NodeId, count: int) -> None:
         if self.sim.is_up(sender):
-            send_next(self.sim, sender, receiver)
+            for _ in range(count):
+                send_next(self.sim, sender, receiver)
 
     @rule()
     def step(self) -> None:
@@ -150,32 +154,20 @@ class SimulatorMachine(RuleBasedStateMachine):
     def advance_time(self, duration_ms: int) -> None:
         self.sim.advance_time(duration_ms)
 
-    @rule(
-        node_id=st.sampled_from(NODES), name=st.sampled_from(("t1", "t2")), delay=st.integers(0, 30)
-    )
-    def set_timer(self, node_id: NodeId, name: str, delay: int) -> None:
+    @rule(node_id=st.sampled_from(NODES), name=st.sampled_from(("t1", "t2")), delay=DELAYS)
+    def set_or_cancel_timer(self, node_id: NodeId, name: str, delay: int | None) -> None:
         if self.sim.is_up(node_id):
-            at_ms = Millis(self.sim.now_ms + delay)
-            self.sim.call(node_id, lambda node, _: [SetTimer(name=name, at_ms=at_ms)])
-
-    @rule(node_id=st.sampled_from(NODES), name=st.sampled_from(("t1", "t2")))
-    def cancel_timer(self, node_id: NodeId, name: str) -> None:
-        if self.sim.is_up(node_id):
-            self.sim.call(node_id, lambda node, _: [CancelTimer(name=name)])
+            at_ms = Millis(self.sim.now_ms + (delay or 0))
+            output = CancelTimer(name=name) if delay is None else SetTimer(name=name, at_ms=at_ms)
+            self.sim.call(node_id, lambda node, _: [output], label=repr(output))
 
     @rule(
-        node_id=st.sampled_from(NODES), data=st.binary(min_size=1, max_size=6), sync=st.booleans()
+        node_id=st.sampled_from(NODES), data=st.binary(max_size=6), sync=st.booleans(), how=WRITES
     )
-    def append(self, node_id: NodeId, data: bytes, sync: bool) -> None:
+    def write(self, node_id: NodeId, data: bytes, sync: bool, how: str) -> None:
         if self.sim.is_up(node_id):
-            self.sim.call(node_id, lambda node, _: node.append(data, sync=sync), kind=Recorder)
-
-    @rule(node_id=st.sampled_from(NODES), data=st.binary(max_size=6), sync=st.booleans())
-    def replace_state(self, node_id: NodeId, data: bytes, sync: bool) -> None:
-        if self.sim.is_up(node_id):
-            self.sim.call(
-                node_id, lambda node, _: node.replace_state(data, sync=sync), kind=Recorder
-            )
+            write = Recorder.append if how == "append" else Recorder.replace_state
+            self.sim.call(node_id, lambda node, _: write(node, data, sync=sync), kind=Recorder)
 
     @rule(sides=st.lists(st.integers(0, 2), min_size=len(NODES), max_size=len(NODES)))
     def partition(self, sides: list[int]) -> None:

@@ -97,9 +97,9 @@ def layers_dot(layers: list[list[str]]) -> str:
     highest, with an arrow from each layer to the one below ("may import")."""
     lines = [
         "digraph layers {",
-        '  graph [rankdir=TB, nodesep=0.3, ranksep=0.25, fontname="Helvetica"];',
+        '  graph [rankdir=TB, nodesep=0.3, ranksep=0.18, fontname="Helvetica"];',
         '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5",'
-        ' fontname="Helvetica", fontsize=11, width=3.2];',
+        ' fontname="Helvetica", fontsize=11, width=3.2, height=0.3];',
         '  edge [color="#4a6fa5", arrowsize=0.7, fontname="Helvetica", fontsize=9];',
     ]
     top = len(layers) - 1

@@ -1,8 +1,11 @@
 """Imports inside ``glasskafka`` only point at lower layers (DESIGN §2, STYLE rule 1).
 
-The layer table below is DESIGN §2's, with one deliberate change: ``bugs`` and ``node`` sit in the
+The layer table below is DESIGN §2's, with two deliberate changes: ``bugs`` and ``node`` sit in the
 lowest layer beside ``ids``, ``config`` and ``errors``, because every layer that hosts a bug flag
-or a node must import them.  A module may import its own package and anything in a lower layer.
+or a node must import them; and ``broker`` sits above ``controller`` and ``group``, because the
+broker node hosts those two roles (as Kafka's ``KafkaServer`` creates its ``KafkaController`` and
+``GroupCoordinator``), so it must import them, while they reach the broker only through the narrow
+interfaces they define.  A module may import its own package and anything in a lower layer.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ LAYERS: list[set[str]] = [
     {"storage"},
     {"log"},
     {"coordination"},
-    {"broker"},
     {"controller"},
     {"group"},
+    {"broker"},
     {"assignors"},
     {"client"},
     {"sim"},

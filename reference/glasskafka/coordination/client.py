@@ -52,7 +52,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from glasskafka.coordination.codes import KeeperErrorCode, KeeperState, SessionId, Zxid
+from glasskafka.coordination.codes import (
+    NO_SESSION,
+    ZERO_ZXID,
+    KeeperErrorCode,
+    KeeperState,
+    SessionId,
+    Zxid,
+)
 from glasskafka.coordination.messages import (
     ANY_VERSION,
     CloseSessionRequest,
@@ -94,6 +101,9 @@ __all__ = [
     "SessionExpired",
     "WatchTriggered",
 ]
+
+
+_EPOCH_MS = Millis(0)
 
 
 class ClientState(enum.Enum):
@@ -180,13 +190,13 @@ class CoordinationClient:
     timer_prefix: str = "zk-client"
     reconnect_backoff_ms: int = 1000
     state: ClientState = ClientState.NOT_CONNECTED
-    session_id: SessionId = SessionId(0)
+    session_id: SessionId = NO_SESSION
     negotiated_timeout_ms: int = 0
     next_xid: int = 1
     pending: dict[int, PendingRequest] = field(default_factory=dict)
-    last_heard_ms: Millis = Millis(0)
-    last_sent_ms: Millis = Millis(0)
-    last_zxid_seen: Zxid = Zxid(0)
+    last_heard_ms: Millis = _EPOCH_MS
+    last_sent_ms: Millis = _EPOCH_MS
+    last_zxid_seen: Zxid = ZERO_ZXID
 
     def __post_init__(self) -> None:
         for name in ("session_timeout_ms", "reconnect_backoff_ms"):
@@ -208,7 +218,7 @@ class CoordinationClient:
         return f"{self.timer_prefix}:reconnect"
 
     def owns_timer(self, name: str) -> bool:
-        """Whether timer ``name`` belongs to this client (the host forwards it to :meth:`on_timer`)."""
+        """Whether timer ``name`` is this client's (the host then calls :meth:`on_timer`)."""
         return name in (self.ping_timer, self.reconnect_timer)
 
     # -----------------------------------------------------------------------------------------
@@ -222,7 +232,7 @@ class CoordinationClient:
         if self.state in (ClientState.CONNECTING, ClientState.CONNECTED):
             return ClientStep()
         if self.state is ClientState.CLOSED:
-            self.session_id = SessionId(0)
+            self.session_id = NO_SESSION
         self.state = ClientState.CONNECTING
         return ClientStep(outputs=(self._connect_request(now_ms),))
 
@@ -355,7 +365,9 @@ class CoordinationClient:
         events: tuple[ClientEvent, ...] = failed
         if was_connected:
             events += (SessionDisconnected(session_id=self.session_id),)
-        backoff = SetTimer(name=self.reconnect_timer, at_ms=Millis(now_ms + self.reconnect_backoff_ms))
+        backoff = SetTimer(
+            name=self.reconnect_timer, at_ms=Millis(now_ms + self.reconnect_backoff_ms)
+        )
         return ClientStep(outputs=(CancelTimer(name=self.ping_timer), backoff), events=events)
 
     # -----------------------------------------------------------------------------------------
@@ -391,7 +403,9 @@ class CoordinationClient:
         outputs: list[Output] = [CancelTimer(name=self.reconnect_timer)]
         for xid, pending in list(self.pending.items()):
             if not pending.sent:
-                self.pending[xid] = PendingRequest(request=pending.request, ctx=pending.ctx, sent=True)
+                self.pending[xid] = PendingRequest(
+                    request=pending.request, ctx=pending.ctx, sent=True
+                )
                 outputs.append(Send(to=self.server, message=pending.request))
         self.last_sent_ms = now_ms
         outputs.append(self._ping_timer_output())
@@ -416,7 +430,7 @@ class CoordinationClient:
         """The session expired (``announce``) or was closed: fail everything, stop the timers."""
         ended = self.session_id
         self.state = ClientState.CLOSED
-        self.session_id = SessionId(0)
+        self.session_id = NO_SESSION
         events: tuple[ClientEvent, ...] = self._fail_pending(error)
         if announce:
             events += (SessionExpired(session_id=ended),)

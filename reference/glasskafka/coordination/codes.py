@@ -28,13 +28,27 @@ from __future__ import annotations
 import enum
 from typing import NewType
 
-__all__ = ["EventType", "KeeperErrorCode", "KeeperState", "SessionId", "Zxid"]
+__all__ = [
+    "NO_SESSION",
+    "ZERO_ZXID",
+    "EventType",
+    "KeeperErrorCode",
+    "KeeperState",
+    "SessionId",
+    "Zxid",
+]
 
 SessionId = NewType("SessionId", int)
 """A ZooKeeper session id (``ephemeralOwner`` of the znodes the session created)."""
 
 Zxid = NewType("Zxid", int)
 """A ZooKeeper transaction id: the position of a change in the total order of all changes."""
+
+NO_SESSION = SessionId(0)
+"""The session id of "no session": a persistent znode's ``ephemeralOwner``, a new connection's."""
+
+ZERO_ZXID = Zxid(0)
+"""The zxid before the first transaction."""
 
 
 class KeeperErrorCode(enum.IntEnum):

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import ClassVar, assert_never
 
 from glasskafka.coordination.codes import (
+    NO_SESSION,
     EventType,
     KeeperErrorCode,
     KeeperState,
@@ -109,7 +110,7 @@ class ConnectRequest(Message):
     """
 
     timeout_ms: int
-    session_id: SessionId = SessionId(0)
+    session_id: SessionId = NO_SESSION
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

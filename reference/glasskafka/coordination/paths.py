@@ -96,7 +96,7 @@ def _is_invalid_character(code: int) -> bool:
         0x01 <= code <= 0x1F
         or 0x7F <= code <= 0x9F
         or 0xD800 <= code <= 0xF8FF
-        or 0xFFF0 <= code  # includes every character Java stores as a surrogate pair
+        or code >= 0xFFF0  # includes every character Java stores as a surrogate pair
     )
 
 

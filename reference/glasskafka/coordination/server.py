@@ -53,6 +53,8 @@ from typing import assert_never
 
 from glasskafka.config import CoordinationConfig
 from glasskafka.coordination.codes import (
+    NO_SESSION,
+    ZERO_ZXID,
     EventType,
     KeeperErrorCode,
     KeeperState,
@@ -93,7 +95,10 @@ from glasskafka.errors import GlassKafkaError
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import Message, Node, Output, Send, SetTimer
 
-__all__ = ["EXPIRY_TIMER", "CoordinationServer"]
+__all__ = ["DEFAULT_NODE_ID", "EXPIRY_TIMER", "CoordinationServer"]
+
+DEFAULT_NODE_ID = NodeId("zk")
+"""The node name the coordination service runs under unless told otherwise (``ids.NodeId``)."""
 
 EXPIRY_TIMER = "session-expiry"
 """The one timer the server sets: the earliest session deadline."""
@@ -103,7 +108,7 @@ class CoordinationServer(Node):
     """A ZooKeeper-like server: znodes, sessions, ephemeral znodes and one-shot watches."""
 
     def __init__(
-        self, *, node_id: NodeId = NodeId("zk"), config: CoordinationConfig | None = None
+        self, *, node_id: NodeId = DEFAULT_NODE_ID, config: CoordinationConfig | None = None
     ) -> None:
         """Build a server with an empty tree (just ``/`` and ``/zookeeper``).
 
@@ -121,7 +126,7 @@ class CoordinationServer(Node):
             min_session_timeout_ms=self.config.min_session_timeout,
             max_session_timeout_ms=self.config.max_session_timeout,
         )
-        self.last_zxid = Zxid(0)
+        self.last_zxid = ZERO_ZXID
         self.expiry_timer_at_ms: Millis | None = None
 
     # -----------------------------------------------------------------------------------------
@@ -204,7 +209,7 @@ class CoordinationServer(Node):
         """
         if request_problem(request) is not None:
             refused = ConnectResponse(
-                error=KeeperErrorCode.BADARGUMENTS, session_id=SessionId(0), timeout_ms=0
+                error=KeeperErrorCode.BADARGUMENTS, session_id=NO_SESSION, timeout_ms=0
             )
             return [Send(to=peer, message=refused)]
         if request.session_id == 0:
@@ -275,7 +280,7 @@ class CoordinationServer(Node):
         if len(request.path) + len(request.data) > JUTE_MAXBUFFER:
             return [], CreateResponse(xid=request.xid, zxid=self.last_zxid, error=_TOO_LARGE)
         zxid = self._next_zxid()
-        owner = session_id if request.ephemeral else SessionId(0)
+        owner = session_id if request.ephemeral else NO_SESSION
         result = self.tree.create(
             request.path,
             request.data,

@@ -43,7 +43,7 @@ from glasskafka.ids import Millis, NodeId
 __all__ = ["SERVER_ID", "Session", "SessionTracker", "initial_session_id"]
 
 SERVER_ID = 1
-"""The id a standalone ZooKeeper server puts in its session ids (``createSessionTrackerServerId``)."""
+"""The server id a standalone ZooKeeper puts in session ids (``createSessionTrackerServerId``)."""
 
 _MASK_64 = (1 << 64) - 1
 

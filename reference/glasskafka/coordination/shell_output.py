@@ -67,7 +67,10 @@ def format_hex(value: int) -> str:
 
 
 def format_time(ms: int) -> str:
-    """Java's ``Date.toString()`` for ``ms`` since the epoch, in UTC (``EEE MMM dd HH:mm:ss zzz yyyy``)."""
+    """Java's ``Date.toString()`` of ``ms`` since the epoch, in UTC.
+
+    The pattern is ``EEE MMM dd HH:mm:ss zzz yyyy`` with English names, whatever the locale.
+    """
     try:
         moment = _EPOCH + datetime.timedelta(milliseconds=ms)
     except OverflowError:

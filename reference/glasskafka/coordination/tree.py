@@ -9,17 +9,14 @@ Each write method checks the request the way ZooKeeper's ``PrepRequestProcessor`
 same order, and either refuses it with a :class:`KeeperErrorCode` and changes nothing, or applies it
 with the zxid and time the server hands in and reports the changes that watches care about:
 
-=============  =====================================================================  ============
-operation      refused with (checked in this order)                                   changes
-=============  =====================================================================  ============
-create         BADARGUMENTS (path), NONODE (no parent), NODEEXISTS,                   NodeCreated
-               NOCHILDRENFOREPHEMERALS (parent is ephemeral)                          + parent's
-                                                                                      children
-delete         BADARGUMENTS (path, or a special znode), NONODE, BADVERSION, NOTEMPTY   NodeDeleted
-                                                                                      + parent's
-                                                                                      children
-setData        BADARGUMENTS (path), NONODE, BADVERSION                                NodeDataChanged
-=============  =====================================================================  ============
+* ``create`` is refused with BADARGUMENTS (bad path), NONODE (no parent), NODEEXISTS, then
+  NOCHILDRENFOREPHEMERALS (the parent is ephemeral); it reports ``NodeCreated`` at the path and
+  ``NodeChildrenChanged`` at the parent.
+* ``delete`` is refused with BADARGUMENTS (bad path, or one of the special znodes), NONODE,
+  BADVERSION, then NOTEMPTY; it reports ``NodeDeleted`` at the path and ``NodeChildrenChanged`` at
+  the parent.
+* ``setData`` is refused with BADARGUMENTS (bad path), NONODE, then BADVERSION; it reports
+  ``NodeDataChanged`` at the path.
 
 Every successful write keeps the stat exact: ``create`` sets the new znode's ``czxid``, ``mzxid``
 and ``pzxid`` to the zxid and bumps the parent's ``cversion`` and ``pzxid``; ``delete`` moves the
@@ -87,7 +84,12 @@ def _initial_znodes() -> dict[str, Znode]:
     prints ``cZxid = 0x0`` and a 1970 ``ctime`` on a real server too).
     """
     empty = Znode(
-        data=b"", czxid=Zxid(0), mzxid=Zxid(0), pzxid=Zxid(0), ctime_ms=Millis(0), mtime_ms=Millis(0)
+        data=b"",
+        czxid=Zxid(0),
+        mzxid=Zxid(0),
+        pzxid=Zxid(0),
+        ctime_ms=Millis(0),
+        mtime_ms=Millis(0),
     )
     return {
         "/": dataclasses.replace(empty, children=("zookeeper",)),
@@ -99,7 +101,7 @@ def _initial_znodes() -> dict[str, Znode]:
 
 @dataclass(slots=True, kw_only=True)
 class DataTree:
-    """All znodes by path.  Mutated only through :meth:`create`, :meth:`delete`, :meth:`set_data`."""
+    """All znodes by path; changed only by :meth:`create`, :meth:`delete` and :meth:`set_data`."""
 
     znodes: dict[str, Znode] = field(default_factory=_initial_znodes)
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from glasskafka.coordination.codes import SessionId, Zxid
+from glasskafka.coordination.codes import NO_SESSION, SessionId, Zxid
 from glasskafka.ids import Millis
 
 __all__ = ["Stat", "Znode"]
@@ -73,7 +73,7 @@ class Znode:
     version: int = 0
     cversion: int = 0
     aversion: int = 0
-    ephemeral_owner: SessionId = SessionId(0)
+    ephemeral_owner: SessionId = NO_SESSION
     children: tuple[str, ...] = ()
 
     @property

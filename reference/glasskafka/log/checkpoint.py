@@ -99,9 +99,9 @@ def _number(path: str, text: str) -> int:
 def write_offset_checkpoint(disk: Disk, path: str, offsets: Mapping[TopicPartition, int]) -> None:
     """Write ``topic partition offset`` lines, sorted so the file does not depend on dict order."""
     write_checkpoint(
-        disk, path, (f"{topic} {partition} {offset}" for (topic, partition), offset in sorted(
-            offsets.items()
-        ))
+        disk,
+        path,
+        (f"{topic} {partition} {offset}" for (topic, partition), offset in sorted(offsets.items())),
     )
 
 

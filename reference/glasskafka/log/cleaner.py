@@ -105,7 +105,9 @@ def clean_segments(
     Invariants: LOG-1, LOG-6.
     """
     cleanable = 0
-    while cleanable + 1 < len(segments) and segments[cleanable + 1].base_offset <= first_uncleanable:
+    while (
+        cleanable + 1 < len(segments) and segments[cleanable + 1].base_offset <= first_uncleanable
+    ):
         cleanable += 1
     latest: dict[bytes, int] = {}
     read = 0
@@ -213,10 +215,7 @@ def _clean_batch(batch: bytes, latest: dict[bytes, int], horizon_ms: int) -> tup
         return b"", dropped
     header = decoded.header
     rebuilt = encode_batch(
-        [
-            Record(key=r.key, value=r.value, headers=r.headers, timestamp=r.timestamp)
-            for r in kept
-        ],
+        [Record(key=r.key, value=r.value, headers=r.headers, timestamp=r.timestamp) for r in kept],
         base_offset=header.base_offset,
         partition_leader_epoch=header.partition_leader_epoch,
         producer_id=header.producer_id,

@@ -69,7 +69,9 @@ class LeaderEpochCache:
         """
         if epoch < 0 or epoch == self.latest_epoch:
             return False
-        while self.entries and (self.entries[-1][0] >= epoch or self.entries[-1][1] >= start_offset):
+        while self.entries and (
+            self.entries[-1][0] >= epoch or self.entries[-1][1] >= start_offset
+        ):
             self.entries.pop()
         self.entries.append((epoch, start_offset))
         return True

@@ -1,4 +1,4 @@
-"""The sparse offset index of one segment: where in the ``.log`` file to start looking for an offset.
+"""The sparse offset index of one segment: where in the ``.log`` file to start looking.
 
 Theory of operation
 -------------------
@@ -78,7 +78,7 @@ class OffsetIndex:
 
     @property
     def is_full(self) -> bool:
-        """Whether ``segment.index.bytes`` is reached (the segment must roll, LogSegment.shouldRoll)."""
+        """Whether ``segment.index.bytes`` is reached (the segment must roll, ``shouldRoll``)."""
         return self.entries >= self.max_entries
 
     def entry(self, number: int) -> tuple[int, int]:

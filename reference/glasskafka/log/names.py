@@ -72,9 +72,7 @@ def validate_topic(topic: object) -> str:
     if not isinstance(topic, str) or not topic:
         raise LogError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"topic name {topic!r} is empty")
     if topic in (".", ".."):
-        raise LogError(
-            ErrorCode.INVALID_TOPIC_EXCEPTION, f"topic name {topic!r} is not allowed"
-        )
+        raise LogError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"topic name {topic!r} is not allowed")
     if len(topic) > MAX_TOPIC_LENGTH:
         raise LogError(
             ErrorCode.INVALID_TOPIC_EXCEPTION,

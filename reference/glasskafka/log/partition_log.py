@@ -46,12 +46,12 @@ from dataclasses import dataclass, field
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import TopicConfig
 from glasskafka.errors import ErrorCode
+from glasskafka.log.checkpoint import write_epoch_checkpoint
 from glasskafka.log.cleaner import CleanerStats, clean_segments, first_uncleanable_offset
 from glasskafka.log.epoch_cache import LeaderEpochCache
 from glasskafka.log.errors import LogError
 from glasskafka.log.loader import load_partition
 from glasskafka.log.names import LEADER_EPOCH_CHECKPOINT, partition_dir
-from glasskafka.log.checkpoint import write_epoch_checkpoint
 from glasskafka.log.retention import deletable_segments
 from glasskafka.log.segment import LogSegment
 from glasskafka.log.validation import (
@@ -437,7 +437,11 @@ class PartitionLog:
         if not self.config.compact:
             bound = self.segments[0].base_offset
         return clean_segments(
-            self.segments, config=self.config, now_ms=now_ms, first_uncleanable=bound, bugs=self.bugs
+            self.segments,
+            config=self.config,
+            now_ms=now_ms,
+            first_uncleanable=bound,
+            bugs=self.bugs,
         )
 
     # -- durability ---------------------------------------------------------------------------

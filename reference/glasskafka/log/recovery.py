@@ -149,20 +149,22 @@ def load_segment(
     now_ms: int,
     limit_offset: int | None,
     bugs: BugFlags = NO_BUGS,
-) -> LogSegment:
+) -> tuple[LogSegment, int]:
     """Open a segment that lies below the recovery point, trusting its batches.
 
     Reads both index files and checks them; reads only the headers after the last index entry
     to learn where the segment ends.  If an index is missing or fails its check, or the file
     does not end on a batch boundary, the segment is recovered instead (which rebuilds both).
+    Returns the segment and how many bytes recovery cut (0 when the files were sound).
     Invariants: LOG-3.
     """
-    segment = LogSegment.empty(disk, directory, base_offset, config=config, now_ms=now_ms, bugs=bugs)
+    segment = LogSegment.empty(
+        disk, directory, base_offset, config=config, now_ms=now_ms, bugs=bugs
+    )
     segment.size = disk.size(segment.log_path)
     if _load_indexes(segment) and _load_tail(segment):
-        return segment
-    recover_segment(segment, limit_offset=limit_offset, bugs=bugs)
-    return segment
+        return segment, 0
+    return segment, recover_segment(segment, limit_offset=limit_offset, bugs=bugs)
 
 
 def _load_indexes(segment: LogSegment) -> bool:

@@ -155,7 +155,9 @@ class LogSegment:
 
     # -- appending ----------------------------------------------------------------------------
 
-    def should_roll(self, header: BatchHeader, *, segment_bytes: int, segment_ms: int, now_ms: int) -> bool:
+    def should_roll(
+        self, header: BatchHeader, *, segment_bytes: int, segment_ms: int, now_ms: int
+    ) -> bool:
         """Whether ``header``'s batch must go to a new segment (``LogSegment.shouldRoll``).
 
         Roll when the batch would push the file past ``segment.bytes``, when the segment is
@@ -218,7 +220,10 @@ class LogSegment:
         if position + BATCH_HEADER_SIZE > self.size:
             return None
         header = read_header(self.disk.read(self.log_path, position, BATCH_HEADER_SIZE))
-        if header.batch_length < BATCH_HEADER_SIZE - LOG_OVERHEAD or position + header.size > self.size:
+        if (
+            header.batch_length < BATCH_HEADER_SIZE - LOG_OVERHEAD
+            or position + header.size > self.size
+        ):
             return None
         return header
 
@@ -304,11 +309,13 @@ class LogSegment:
         # offset becomes the segment's (with compaction gaps it may be below ``offset``).
         _, position = self.offset_index.lookup(offset - 1)
         previous: BatchHeader | None = None
-        for cut, header in self.batches_from(position):
+        cut: int | None = None
+        for batch_position, header in self.batches_from(position):
             if header.last_offset >= offset:
+                cut = batch_position
                 break
             previous = header
-        else:
+        if cut is None:
             return 0
         removed = self.size - cut
         self.disk.truncate(self.log_path, cut)

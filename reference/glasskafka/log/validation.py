@@ -60,7 +60,9 @@ class AppendOrigin(enum.Enum):
     REPLICATION = "replication"
 
 
-def validate_leader_batch(batch: bytes, *, config: TopicConfig, origin: AppendOrigin) -> BatchHeader:
+def validate_leader_batch(
+    batch: bytes, *, config: TopicConfig, origin: AppendOrigin
+) -> BatchHeader:
     """Check one batch a leader is asked to append; return its header.
 
     Raises :class:`LogError` with the code the producer must see (see the module docstring).

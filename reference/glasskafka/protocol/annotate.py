@@ -30,7 +30,7 @@ __all__ = ["annotate_request", "annotate_response", "format_spans"]
 
 _BYTES_PER_LINE = 8
 _HEX_WIDTH = _BYTES_PER_LINE * 3 + 1
-_PATH_WIDTH = 32
+_PATH_WIDTH = 24
 _TYPE_WIDTH = 8
 
 
@@ -101,4 +101,7 @@ def _show(span: Span) -> str:
         return f"{span.value} element{'s' if span.value != 1 else ''}"
     if span.path == "size":
         return f"{span.value} bytes follow"
+    if span.path == "api_key" and isinstance(span.value, int):
+        api = find_api(span.value)
+        return f"{span.value} ({api.name})" if api is not None else str(span.value)
     return repr(span.value)

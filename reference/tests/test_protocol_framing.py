@@ -1,0 +1,102 @@
+"""Framing: the int32 size prefix, and cutting a byte stream into frames.
+
+Checks ``glasskafka.protocol.framing`` against ``reference/wire-protocol.md`` §2: the size counts
+the bytes after itself; sizes below the smallest header or above ``socket.request.max.bytes`` are
+refused as soon as their four bytes arrive (nothing is buffered for them); and however TCP
+chops the stream, the deframer hands back exactly the frames that were sent.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from glasskafka.protocol.errors import MalformedFrameError
+from glasskafka.protocol.framing import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    MIN_REQUEST_SIZE,
+    Deframer,
+    frame,
+    frame_payload,
+)
+
+
+def test_the_size_prefix_counts_the_bytes_after_itself() -> None:
+    assert frame(b"0123456789") == b"\x00\x00\x00\x0a0123456789"
+
+
+def test_the_default_limit_is_kafkas_socket_request_max_bytes() -> None:
+    assert DEFAULT_MAX_REQUEST_BYTES == 104857600
+
+
+def test_frame_payload_returns_the_bytes_after_the_size() -> None:
+    payload = frame_payload(frame(b"x" * 10), min_size=MIN_REQUEST_SIZE, max_size=100)
+    assert bytes(payload) == b"x" * 10
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x00", "too few for a frame's size prefix"),
+        (b"\x00\x00\x00\x09" + b"x" * 9, "below the smallest possible header"),
+        (b"\xff\xff\xff\xff", "below the smallest possible header"),
+        (b"\x00\x00\x00\x65" + b"x" * 101, "exceeds the limit of 100 bytes"),
+        (b"\x00\x00\x00\x0b" + b"x" * 10, "says 11 bytes, but 10 follow"),
+        (b"\x00\x00\x00\x0a" + b"x" * 11, "says 10 bytes, but 11 follow"),
+    ],
+)
+def test_frame_payload_refuses_bad_sizes(data: bytes, message: str) -> None:
+    with pytest.raises(MalformedFrameError, match=message):
+        frame_payload(data, min_size=MIN_REQUEST_SIZE, max_size=100)
+
+
+@given(
+    payloads=st.lists(st.binary(min_size=MIN_REQUEST_SIZE, max_size=40), max_size=6),
+    cuts=st.lists(st.integers(0, 300), max_size=10),
+)
+def test_any_chopping_of_the_stream_yields_the_frames_sent(
+    payloads: list[bytes], cuts: list[int]
+) -> None:
+    stream = b"".join(frame(payload) for payload in payloads)
+    bounds = sorted({0, len(stream), *(cut for cut in cuts if cut < len(stream))})
+    deframer = Deframer(max_size=100)
+    received: list[bytes] = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        received += deframer.feed(stream[start:end])
+    assert received == [frame(payload) for payload in payloads]
+    assert deframer.buffered == 0
+
+
+def test_a_partial_frame_waits_for_the_rest() -> None:
+    deframer = Deframer()
+    whole = frame(b"0123456789")
+    assert deframer.feed(whole[:7]) == []
+    assert deframer.buffered == 7
+    assert deframer.feed(whole[7:]) == [whole]
+
+
+def test_an_oversized_claim_is_refused_before_its_body_arrives() -> None:
+    # A peer claiming 2 GiB costs four bytes of memory, never 2 GiB (Kafka: InvalidReceiveException).
+    deframer = Deframer(max_size=1000)
+    with pytest.raises(MalformedFrameError, match="exceeds the limit of 1000 bytes"):
+        deframer.feed(b"\x7f\xff\xff\xff")
+    assert deframer.buffered == 0
+
+
+def test_a_failed_stream_stays_failed() -> None:
+    deframer = Deframer()
+    with pytest.raises(MalformedFrameError, match="below the smallest possible header"):
+        deframer.feed(b"\x00\x00\x00\x01x")
+    with pytest.raises(MalformedFrameError, match="stream already failed: frame size 1"):
+        deframer.feed(frame(b"0123456789"))
+
+
+def test_frames_before_a_bad_size_are_delivered_by_the_call_that_fails() -> None:
+    # The error names the bad frame; the good frame before it was complete and stays usable by
+    # feeding it separately, which is how a runtime reads (one recv at a time).
+    deframer = Deframer()
+    good = frame(b"0123456789")
+    assert deframer.feed(good) == [good]
+    with pytest.raises(MalformedFrameError):
+        deframer.feed(b"\x00\x00\x00\x00")
