@@ -62,6 +62,8 @@ extensions = [
 ]
 
 root_doc = "index"
+# Keep quotes and dashes as written: "--override" is a flag and 'LOG-3' a string, not typography.
+smartquotes = False
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store", "**/.*"]
 nitpicky = False
 

@@ -44,6 +44,7 @@ PROBE_ROUNDS_DEADLINE_MS = 1_000
 DELAYS = st.none() | st.integers(0, 30)
 """A timer's delay from now, or ``None`` to cancel it."""
 WRITES = st.sampled_from(("append", "replace"))
+BYTES = st.binary(max_size=6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,10 +10,10 @@ follow ``reference/delivery-semantics.md``; the names in brackets are the anomal
 
 A *member* of group ``g`` is a process whose last ``subscribe`` that took effect named ``g``
 (and which has not since assigned, crashed or restarted).  A record is *processed* when a
-``process`` line names it, or, in a history with no ``process`` lines at all, when an ``ok``
-poll returns it.  ``C(g, p)``, the group's committed offset for partition ``p``, is the last
-``committed`` line's value (an OffsetFetch, usually after the final drain), else the last ``ok``
-commit's; as in Kafka it is the next offset to read.  A record is *known* at an offset if an
+``process`` line of a member names it; being returned by a poll is not enough.  ``C(g, p)``,
+the group's committed offset for partition ``p``, is the last ``committed`` line's value (an
+OffsetFetch, usually after the final drain), else the last ``ok`` commit's; as in Kafka it is
+the next offset to read.  A record is *known* at an offset if an
 ``ok`` send was acknowledged there or any poll returned it there.
 
 * DELIV-1 At-least-once per group [group-undelivered].  In a group that commits after processing,
@@ -110,13 +110,9 @@ def _member_of(history: History) -> list[str | None]:
 
 def _processed(history: History) -> dict[str, list[tuple[Where, int]]]:
     """Per group, every (record position, line) its members processed, repeats included."""
-    explicit = any(isinstance(op, Process) for op in history.operations)
     found: dict[str, list[tuple[Where, int]]] = {}
     for (line, op), group in zip(_numbered(history), _member_of(history), strict=True):
-        counts = (explicit and isinstance(op, Process)) or (
-            not explicit and isinstance(op, Poll) and op.outcome is Outcome.OK
-        )
-        if group is not None and counts and isinstance(op, Process | Poll):
+        if group is not None and isinstance(op, Process):
             found.setdefault(group, []).extend(
                 ((r.topic, r.partition, r.offset), line) for r in op.records
             )

@@ -32,9 +32,8 @@ import pathlib
 import re
 from typing import Any
 
-from sphinx.application import Sphinx
-
 from generated_files import GENERATED_DIR, remove_stale, write_if_changed
+from sphinx.application import Sphinx
 
 __all__ = ["discover_modules", "module_page", "rubric_headings", "setup", "write_api_pages"]
 
@@ -114,9 +113,11 @@ def write_api_pages(app: Sphinx) -> None:
     out = pathlib.Path(app.srcdir) / GENERATED_DIR / "api"
     written = []
     for name, is_package in modules:
-        children = [
-            child for child, _ in modules if child.rpartition(".")[0] == name
-        ] if is_package else []
+        children = (
+            [child for child, _ in modules if child.rpartition(".")[0] == name]
+            if is_package
+            else []
+        )
         page = out / f"{name}.md"
         write_if_changed(page, module_page(name, is_package=is_package, submodules=children))
         written.append(page)

@@ -31,10 +31,9 @@ import dataclasses
 from typing import Any
 
 from docutils.nodes import Node
+from generated_files import render_markdown
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
-
-from generated_files import render_markdown
 
 __all__ = ["BugFlagList", "bug_flag_markdown", "setup", "spec_link"]
 
@@ -77,6 +76,7 @@ class BugFlagList(SphinxDirective):
 
     def run(self) -> list[Node]:
         from glasskafka import bugs
+
         from specs.catalogue import load_all
 
         names = [field.name for field in dataclasses.fields(bugs.BugFlags)]

@@ -33,11 +33,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from docutils.nodes import Node
+from generated_files import code_cell, markdown_table, render_markdown, table_cell
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
-
-from generated_files import code_cell, markdown_table, render_markdown, table_cell
 
 __all__ = ["CONFIG_CLASSES", "ConfigTable", "config_rows", "setup", "show_default"]
 
@@ -56,8 +55,11 @@ def show_default(value: object, *, kafka_name: str) -> str:
         return code_cell(str(value).lower())
     shown = code_cell(str(value))
     if isinstance(value, int) and value > 0:
-        units = _SIZES if kafka_name.endswith("bytes") else ()
-        units = _DURATIONS if kafka_name.endswith(".ms") else units
+        units: tuple[tuple[int, str], ...] = ()
+        if kafka_name.endswith("bytes"):
+            units = _SIZES
+        elif kafka_name.endswith(".ms"):
+            units = _DURATIONS
         for size, unit in units:
             if value >= size and value % size == 0:
                 return f"{shown} ({value // size} {unit})"

@@ -47,15 +47,16 @@ class FolderTocTree(TocTree):
         """Drop glob entries whose folder holds no document, then build the toctree as usual."""
         if toctree["glob"]:
             current = self.env.docname
+            content: StringList = self.content
             kept = StringList()
-            for offset, entry in enumerate(self.content):
+            for offset, entry in enumerate(content):
                 is_glob = any(c in entry for c in _GLOB_CHARACTERS) and "<" not in entry
                 folder = glob_folder(docname_join(current, entry.strip())) if is_glob else ""
                 empty = is_glob and not any(
                     doc.startswith(folder) for doc in self.env.found_docs if doc != current
                 )
                 if not empty:
-                    kept.append(entry, *self.content.info(offset))
+                    kept.append(entry, *content.info(offset))
             self.content = kept
         super().parse_content(toctree)
 

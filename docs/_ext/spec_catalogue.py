@@ -34,9 +34,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sphinx.application import Sphinx
-
 from generated_files import GENERATED_DIR, write_if_changed
+from sphinx.application import Sphinx
 
 __all__ = ["PREFIX_TITLES", "catalogue_markdown", "checking_files", "setup", "write_catalogue"]
 

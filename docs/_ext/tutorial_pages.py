@@ -33,9 +33,8 @@ import os
 import pathlib
 from typing import Any
 
-from sphinx.application import Sphinx
-
 from generated_files import GENERATED_DIR, remove_stale, write_if_changed
+from sphinx.application import Sphinx
 
 __all__ = ["chapter_page", "discover_chapters", "setup", "write_tutorial_pages"]
 
@@ -62,7 +61,7 @@ def chapter_page(chapter: pathlib.Path, page: pathlib.Path) -> str:
 
 
 def _assets(folder: pathlib.Path) -> list[pathlib.Path]:
-    """The chapter's files to copy beside its page: everything but Markdown, hidden files, caches."""
+    """The chapter's files to copy beside its page: all but Markdown, hidden files and caches."""
     found = []
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts

@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from glasskafka.protocol.errors import EncodeError, MalformedFrameError
 from glasskafka.protocol.primitives import (
     INT_RANGES,
@@ -24,6 +21,8 @@ from glasskafka.protocol.primitives import (
     encode_unsigned_varint,
 )
 from glasskafka.records.varint import decode_zigzag_varint, encode_zigzag_varint
+from hypothesis import given
+from hypothesis import strategies as st
 
 INT_KINDS = sorted(INT_RANGES)
 

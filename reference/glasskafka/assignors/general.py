@@ -31,10 +31,13 @@ second (``reference/clients-and-groups.md`` §5.4; KIP-54):
 Spec IDs: ASSIGN-1 (exactly once), ASSIGN-2 (Kafka's balance notion), ASSIGN-3 (kept claims,
 no two-way moves).
 
-Simplified from Kafka: the rack-aware passes of KIP-881 are left out.  Where Kafka's Java would
-throw a NullPointerException (a previous owner that step 4 set aside, possible only when a member
-with a stale generation claimed partitions of a topic it has since dropped), glasskafka skips the
-"send it back" rule for that partition.
+Simplified from Kafka: the rack-aware passes of KIP-881 are left out.  One deliberate
+difference: glasskafka sends a partition back to its previous owner only if that owner still
+subscribes to the partition's topic.  Kafka checks only the sizes, so a member with a stale
+generation whose old claims include a topic it has since dropped can be handed a partition of that
+topic (breaking ASSIGN-1), and if step 4 set that member aside, Kafka's Java throws a
+NullPointerException instead of assigning.  Both cases need a stale claim on an unsubscribed topic;
+every other input gives Kafka's exact output.
 """
 
 from __future__ import annotations
@@ -219,6 +222,7 @@ class _GeneralBuilder:
                 if (
                     back is not None
                     and back.member in self.current
+                    and partition[0] in self.potential_topics[back.member]
                     and holder_size > len(self.current[back.member]) + 1
                 ):
                     self.reassign(partition, back.member)

@@ -86,8 +86,11 @@ class _Reader:
         return size
 
 
-def encode_sticky_user_data(partitions: tuple[TopicPartition, ...], generation: int) -> bytes:
-    """StickyAssignor user data V1: the member's last assignment and its generation (KIP-341)."""
+def encode_sticky_user_data(
+    partitions: tuple[TopicPartition, ...], generation: int | None
+) -> bytes:
+    """StickyAssignor user data: V1 (the last assignment and its generation, KIP-341), or V0
+    (the assignment alone, as clients before KIP-341 wrote it) when ``generation`` is None."""
     by_topic: dict[str, list[int]] = {}
     for topic, partition in partitions:
         by_topic.setdefault(topic, []).append(partition)
@@ -96,7 +99,8 @@ def encode_sticky_user_data(partitions: tuple[TopicPartition, ...], generation: 
         name = name_text.encode("utf-8")
         out += _INT16.pack(len(name)) + name + _INT32.pack(len(by_topic[name_text]))
         out += b"".join(_INT32.pack(p) for p in by_topic[name_text])
-    out += _INT32.pack(generation)
+    if generation is not None:
+        out += _INT32.pack(generation)
     return bytes(out)
 
 

@@ -109,7 +109,6 @@ class Report:
     processes: int
     findings: tuple[Finding, ...]
     cases: tuple[Case, ...]
-    processing: str
     partitions: tuple[PartitionSummary, ...]
     committed: tuple[FinalCommit, ...]
     unknown_causes: tuple[tuple[str, int], ...]
@@ -140,9 +139,6 @@ def check_history(history: History) -> Report:
         processes=len({op.process for op in history.operations}),
         findings=findings,
         cases=cases,
-        processing="process lines"
-        if group_checks.uses_process_lines(history)
-        else "ok polls (no process lines)",
         partitions=tuple(partition_summaries(analysis)),
         committed=tuple(group_checks.final_commits(analysis)),
         unknown_causes=tuple(unknown_causes(analysis)),

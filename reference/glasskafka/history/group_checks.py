@@ -22,9 +22,9 @@ commit that skips a record or a partition given to two members passes it unnotic
   rebalancing (KIP-429), where a member keeps partitions across generations, is judged right.
   Callbacks without a ``generation`` move ownership but are not compared.
 
-*Processed* means named by a ``process`` line.  A recorder that does not separate processing from
-polling writes no ``process`` lines at all; then, for the whole history, the records of each
-``ok`` poll count as processed when the poll returned.
+*Processed* means named by a ``process`` line, never merely returned by a poll: the delivery
+guarantees are about the application's work, and a poll's records can be lost between the poll
+and that work (a crash after an early commit is exactly the at-least-once bug).
 
 Spec IDs: DELIV-1, DELIV-2, DELIV-10.
 
@@ -45,7 +45,6 @@ from glasskafka.history.model import (
     Delivery,
     History,
     Outcome,
-    Poll,
     Process,
     Rebalance,
     RebalanceEvent,
@@ -63,17 +62,11 @@ __all__ = [
     "group_delivery",
     "redelivered",
     "undelivered",
-    "uses_process_lines",
 ]
 
 
 def _name(tp: TopicPartition) -> str:
     return f"{tp[0]}-{tp[1]}"
-
-
-def uses_process_lines(history: History) -> bool:
-    """Whether processing is recorded by ``process`` lines (else ``ok`` polls stand in)."""
-    return any(isinstance(op, Process) for op in history.operations)
 
 
 def group_delivery(history: History) -> dict[str, Delivery]:
@@ -89,20 +82,14 @@ def group_delivery(history: History) -> dict[str, Delivery]:
 
 def deliveries(analysis: Analysis) -> dict[str, dict[tuple[TopicPartition, Offset], list[int]]]:
     """For each group, the positions of the operations that processed each (partition, offset)."""
-    explicit = uses_process_lines(analysis.history)
     found: dict[str, dict[tuple[TopicPartition, Offset], list[int]]] = {}
     for position, op in enumerate(analysis.history.operations):
         session = analysis.sessions[position]
-        if session.mode is not Mode.SUBSCRIBED or session.group is None:
+        if not isinstance(op, Process) or session.mode is not Mode.SUBSCRIBED:
             continue
-        if explicit and isinstance(op, Process):
-            records = op.records
-        elif not explicit and isinstance(op, Poll) and op.outcome is Outcome.OK:
-            records = op.records  # no process lines anywhere: an ok poll stands in
-        else:
-            continue
+        assert session.group is not None, "a subscribed session names its group"
         processed = found.setdefault(session.group, {})
-        for record in records:
+        for record in op.records:
             key = ((record.topic, record.partition), record.offset)
             processed.setdefault(key, []).append(position)
     return found
@@ -148,6 +135,8 @@ def undelivered(analysis: Analysis) -> list[Case]:
             continue
         order = analysis.orders.get(final.partition)
         done = processed.get(final.group, {})
+        # A common recording mistake gets named: processing must be written as 'process' lines.
+        hint = "" if done else " (no member of the group recorded a 'process' line)"
         for offset in order.log if order is not None else ():
             if offset >= final.offset or (final.partition, offset) in done:
                 continue
@@ -157,7 +146,7 @@ def undelivered(analysis: Analysis) -> list[Case]:
                     fatal=True,
                     message=f"group {final.group!r}: {_name(final.partition)} offset {offset}"
                     f" is below the committed offset {final.offset} (line {final.line}) but no"
-                    " member of the group processed it",
+                    f" member of the group processed it{hint}",
                     lines=(final.line,),
                     partition=final.partition,
                     offsets=(offset,),

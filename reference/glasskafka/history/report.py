@@ -32,8 +32,7 @@ def _name(tp: TopicPartition) -> str:
 def format_text(report: Report, *, source: str = "history") -> str:
     """The report as lines of text, ending in a newline."""
     out = [
-        f"{source}: {report.operations} operations by {report.processes} processes;"
-        f" processing recorded by {report.processing}",
+        f"{source}: {report.operations} operations by {report.processes} processes",
         f"verdict: {report.verdict.value} ({report.reason})",
     ]
     for finding in report.findings:
@@ -99,7 +98,6 @@ def report_json(report: Report) -> dict[str, Any]:
         "reason": report.reason,
         "operations": report.operations,
         "processes": report.processes,
-        "processing": report.processing,
         "anomalies": [
             {
                 "kind": f.kind.value,

@@ -267,7 +267,9 @@ class PartitionLog:
     def roll(self, *, now_ms: int, base_offset: int | None = None) -> LogSegment:
         """Start a new active segment at ``base_offset`` (default: the log end offset).
 
-        An empty active segment is reused if it already starts there, and replaced otherwise.
+        The old active segment is flushed first, so the recovery point moves up to it.  An empty
+        active segment is reused if it already starts there, and replaced otherwise.
+        Invariants: LOG-4.
         """
         base = self.log_end_offset if base_offset is None else base_offset
         if base < self.log_end_offset:
@@ -280,6 +282,10 @@ class PartitionLog:
             self.segments.pop()
         else:
             active.on_become_inactive()
+            # A segment that is not the last must be wholly on disk: otherwise a crash could
+            # keep the new segment but lose the end of this one, leaving a hole in the offsets
+            # (Kafka flushes the old segment right after a roll, in the background).
+            self.flush()
         segment = LogSegment.create(
             self.disk, self.directory, base, config=self.config, now_ms=now_ms, bugs=self.bugs
         )

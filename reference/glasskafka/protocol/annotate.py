@@ -5,9 +5,10 @@ Theory of operation
 The fastest way to learn a binary protocol is to look at real bytes with their meaning beside
 them, as Kafka's protocol guide and the CodeCrafters course do.  :func:`annotate_request` and
 :func:`annotate_response` decode a frame with a *trace* (``codec.Span`` per value) and print one
-line per value::
+line per value, nested fields indented under the array that holds them::
 
-    00 00 00 1f              size                    int32   31
+    00 00 00 01              topics                       array    1 element
+    00 06 6f 72 64 65 72 73    name                       string   'orders'
 
 Long values wrap onto continuation lines of eight bytes each.  The docs' wire-protocol page shows
 a dump made by this module, and a test checks that the page still matches the code; failing
@@ -30,7 +31,7 @@ __all__ = ["annotate_request", "annotate_response", "format_spans"]
 
 _BYTES_PER_LINE = 8
 _HEX_WIDTH = _BYTES_PER_LINE * 3 + 1
-_PATH_WIDTH = 24
+_PATH_WIDTH = 28
 _TYPE_WIDTH = 8
 
 
@@ -79,7 +80,7 @@ def format_spans(frame: Buffer, spans: list[Span], *, title: str) -> str:
         chunk = data[span.start : span.end]
         rows = [chunk[i : i + _BYTES_PER_LINE] for i in range(0, len(chunk), _BYTES_PER_LINE)]
         first = " ".join(f"{byte:02x}" for byte in rows[0]) if rows else ""
-        label = f"{span.path:<{_PATH_WIDTH}} {span.type:<{_TYPE_WIDTH}} {_show(span)}"
+        label = f"{_label(span.path):<{_PATH_WIDTH}} {span.type:<{_TYPE_WIDTH}} {_show(span)}"
         lines.append(f"{first:<{_HEX_WIDTH}}{label}".rstrip())
         lines += [" ".join(f"{byte:02x}" for byte in row) for row in rows[1:]]
     return "\n".join(lines)
@@ -91,6 +92,14 @@ def _read_int(reader: Reader, path: str, kind: str, spans: list[Span]) -> int:
     value = reader.read_int(kind)
     spans.append(Span(path=path, type=kind, start=start, end=reader.position, value=value))
     return value
+
+
+def _label(path: str) -> str:
+    """A field's name, indented once per array it sits in: the dump reads as a tree."""
+    name = path.rsplit(".", 1)[-1]
+    if name.endswith("]"):  # an element of an array of primitives: show just its index
+        name = name[name.rindex("[") :]
+    return "  " * path.count("[") + name
 
 
 def _show(span: Span) -> str:

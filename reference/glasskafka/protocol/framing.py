@@ -19,6 +19,9 @@ or above ``max_size`` (a broker's ``socket.request.max.bytes``, 104857600 by def
 Kafka's ``NetworkReceive`` refuses oversized and negative sizes in the same place
 (``InvalidReceiveException``), so a peer that claims two gigabytes costs four bytes of memory.
 After an error the deframer stays failed: a stream that lost its framing cannot be resynchronised.
+Frames that were complete before the bad size in the same chunk ride on the error
+(:attr:`FrameSizeError.complete_frames`), so a runtime can still handle them -- an acks=0
+produce before the garbage is a real request -- before it closes the connection.
 
 Spec IDs: none (properties in ``reference/tests/test_protocol_framing.py``).
 
@@ -41,6 +44,7 @@ __all__ = [
     "MIN_RESPONSE_SIZE",
     "SIZE_PREFIX_BYTES",
     "Deframer",
+    "FrameSizeError",
     "check_frame_size",
     "frame",
     "frame_payload",
@@ -61,19 +65,27 @@ DEFAULT_MAX_REQUEST_BYTES: int = BrokerConfig().socket_request_max_bytes
 _SIZE = struct.Struct(">i")
 
 
+class FrameSizeError(MalformedFrameError):
+    """A size prefix out of range.  Close the connection after handling ``complete_frames``."""
+
+    def __init__(self, message: str, complete_frames: tuple[bytes, ...] = ()) -> None:
+        super().__init__(message)
+        self.complete_frames = complete_frames
+
+
 def frame(payload: Buffer) -> bytes:
     """Prefix ``payload`` (header and body) with its ``int32`` size."""
     return _SIZE.pack(len(payload)) + bytes(payload)
 
 
 def check_frame_size(size: int, *, min_size: int, max_size: int) -> None:
-    """Raise :class:`MalformedFrameError` unless ``min_size <= size <= max_size``."""
+    """Raise :class:`FrameSizeError` unless ``min_size <= size <= max_size``."""
     if size < min_size:
-        raise MalformedFrameError(
+        raise FrameSizeError(
             f"frame size {size} is below the smallest possible header ({min_size} bytes)"
         )
     if size > max_size:
-        raise MalformedFrameError(
+        raise FrameSizeError(
             f"frame size {size} exceeds the limit of {max_size} bytes (socket.request.max.bytes)"
         )
 
@@ -117,8 +129,9 @@ class Deframer:
     def feed(self, data: Buffer) -> list[bytes]:
         """Take the next bytes of the stream; return every frame they complete, in order.
 
-        Raises :class:`MalformedFrameError` for a size out of range; the deframer then refuses
-        all further input, because the stream has lost its framing: close the connection.
+        Raises :class:`FrameSizeError` for a size out of range, carrying the frames completed
+        before it; the deframer then refuses all further input (:class:`MalformedFrameError`),
+        because the stream has lost its framing: close the connection.
         """
         if self._failed is not None:
             raise MalformedFrameError(f"stream already failed: {self._failed}")
@@ -128,10 +141,10 @@ class Deframer:
             (size,) = _SIZE.unpack_from(self._buffer)
             try:
                 check_frame_size(size, min_size=self.min_size, max_size=self.max_size)
-            except MalformedFrameError as error:
+            except FrameSizeError as error:
                 self._failed = str(error)
                 self._buffer.clear()
-                raise
+                raise FrameSizeError(str(error), tuple(frames)) from None
             end = SIZE_PREFIX_BYTES + size
             if len(self._buffer) < end:
                 break

@@ -47,6 +47,7 @@ from glasskafka.protocol.apis import (
 from glasskafka.protocol.codec import decode_struct, encode_struct
 from glasskafka.protocol.errors import (
     EncodeError,
+    MalformedFrameError,
     UnsupportedRequestError,
     UnsupportedVersionError,
 )
@@ -110,9 +111,7 @@ def decode_request(
             f"{api.name} v{header.api_version} is not served (versions {api.versions})",
             answerable=api.key == ApiKey.API_VERSIONS,
         )
-    message: Message = decode_struct(reader, api.request, header.api_version)
-    reader.expect_end(f"the {api.name} v{header.api_version} request body")
-    return header, message
+    return header, _decode_body(reader, api, header.api_version, "request")
 
 
 def encode_request(header: RequestHeader, message: Message) -> bytes:
@@ -159,8 +158,11 @@ def decode_response(
 ) -> tuple[ResponseHeader, Message]:
     """Decode one whole response frame to the request (``api_key``, ``api_version``) it answers.
 
-    The client knows both from the correlation id.  Raises :class:`MalformedFrameError` for bad
-    bytes and :class:`UnsupportedVersionError` for a key or version this codec does not serve.
+    The client knows both from the correlation id.  An ApiVersions answer that does not parse
+    at ``api_version`` is read again as v0: a broker that does not serve the version the client
+    sent answers with a v0 body (KIP-511), as Kafka's ``ApiVersionsResponse.parse`` expects.
+    Raises :class:`MalformedFrameError` for bad bytes and :class:`UnsupportedVersionError` for
+    a key or version this codec does not serve.
     """
     api = find_api(api_key)
     if api is None:
@@ -169,9 +171,22 @@ def decode_response(
     payload = frame_payload(frame_bytes, min_size=MIN_RESPONSE_SIZE, max_size=max_bytes)
     reader = Reader(payload)
     header = read_response_header(reader)
-    message: Message = decode_struct(reader, api.response, api_version)
-    reader.expect_end(f"the {api.name} v{api_version} response body")
+    body_start = reader.position
+    try:
+        message = _decode_body(reader, api, api_version, "response")
+    except MalformedFrameError:
+        if api.key != ApiKey.API_VERSIONS or api_version == 0:
+            raise
+        message = _decode_body(Reader(payload, body_start), api, 0, "response")
     return header, message
+
+
+def _decode_body(reader: Reader, api: Api, version: int, direction: str) -> Message:
+    """Decode a request or response body that must end exactly where the frame ends."""
+    schema = api.request if direction == "request" else api.response
+    message: Message = decode_struct(reader, schema, version)
+    reader.expect_end(f"the {api.name} v{version} {direction} body")
+    return message
 
 
 def api_versions_error_response(header: RequestHeader) -> bytes:

@@ -17,6 +17,10 @@ not serve that version answers anyway (KIP-511):
 * and the list filled in, so the client retries at a version both know (librdkafka at
   min(sent - 1, broker max); kafka-python at the broker's max; ``reference/wire-protocol.md`` §3).
 
+Clients read an answer that carries an error as a v0 body whatever version they sent
+(kafka-python's ``ApiVersionsResponse.decode``), or fall back to v0 when it does not parse at
+their version (Kafka's ``ApiVersionsResponse.parse``), so an error answer must use the v0 body.
+
 Versions served: 0-2 (``ApiVersionsRequest.json`` / ``ApiVersionsResponse.json``):
 
 =====  ======================================================================================
