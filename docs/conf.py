@@ -75,7 +75,6 @@ myst_heading_anchors = 3
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
 autodoc_member_order = "bysource"
-autodoc_class_signature = "separated"
 python_use_unqualified_type_names = True
 
 graphviz_output_format = "svg"

@@ -1,11 +1,15 @@
 """A consumer group through a sequence of rebalances, checked after every step (ASSIGN-1..6).
 
 The machine is the environment around the assignor: members join, leave and change their
-subscriptions; topics gain partitions; and two faults from Kafka's history happen - a member is
-expired by the coordinator without noticing and later rejoins still reporting the partitions it
-lost (the SubscriptionState that KAFKA-12984 describes), and a member's generation is reset
-after an error while it keeps its partitions.  Members may be *old clients*, whose subscriptions
-carry no generation at all (protocol v1, StickyAssignor user data V0).
+subscriptions; topics gain partitions; a member loses its generation after an error and, as
+Kafka's client does since KAFKA-13419, gives up its partitions before rejoining; and a member is
+expired by the coordinator without noticing, so it stops consuming but later rejoins still
+reporting its old partitions and generation (the stale SubscriptionState of KAFKA-12984).  A
+group may consist of *old clients*, whose subscriptions carry no generation at all (protocol v1,
+StickyAssignor user data V0); then a stale claim and the current owner's claim look equally
+recent, which is what the multi-owner rule of ``claims.py`` is for.  Groups are all-old or
+all-new: a stale claim that carries a generation beats a current one that carries none, and
+Kafka gives no safety for that mix either.
 
 Each rebalance builds every member's subscription the way its client would, runs the assignor,
 and lets members apply their assignments one at a time in an order Hypothesis picks, recording
@@ -60,7 +64,6 @@ class Member:
     """A consumer as its own client sees itself, plus what it really consumes (ghost)."""
 
     topics: tuple[TopicName, ...]
-    old_client: bool
     owned: tuple[TopicPartition, ...] = ()
     generation: int = -1
     last_assignment: tuple[TopicPartition, ...] | None = None
@@ -80,6 +83,7 @@ class RebalanceMachine(RuleBasedStateMachine):
         self.members: dict[str, Member] = {}
         self.zombies: dict[str, Member] = {}
         self.generation = 0
+        self.old_clients = False
         self.rounds: list[RebalanceView] = []
         self.moments: list[RebalanceView] = []
 
@@ -93,16 +97,17 @@ class RebalanceMachine(RuleBasedStateMachine):
 
     # --- the environment ----------------------------------------------------------------------
 
-    @initialize(counts=st.lists(st.integers(1, 6), min_size=2, max_size=3))
-    def create_topics(self, counts: list[int]) -> None:
+    @initialize(counts=st.lists(st.integers(1, 6), min_size=2, max_size=3), old=st.booleans())
+    def create_group(self, counts: list[int], old: bool) -> None:
         self.topics = {TopicName(t): c for t, c in zip(TOPICS, counts, strict=False)}
+        self.old_clients = old
 
     @precondition(lambda self: len(self.members) + len(self.zombies) < len(MEMBERS))
-    @rule(data=st.data(), old_client=st.booleans())
-    def join(self, data: st.DataObject, old_client: bool) -> None:
+    @rule(data=st.data())
+    def join(self, data: st.DataObject) -> None:
         free = [m for m in MEMBERS if m not in self.members and m not in self.zombies]
         member = data.draw(st.sampled_from(free), label="member")
-        self.members[member] = Member(topics=self._draw_topics(data), old_client=old_client)
+        self.members[member] = Member(topics=self._draw_topics(data))
         self.rebalance(data)
 
     @precondition(lambda self: self.members)
@@ -133,12 +138,11 @@ class RebalanceMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.members)
     @rule(data=st.data())
     def expire(self, data: st.DataObject) -> None:
-        """The coordinator drops a member that does not notice: it stops consuming (its
-        partitions are lost) but keeps reporting them, and its generation is reset."""
+        """The coordinator drops a member that does not notice: it stops consuming, but will
+        rejoin reporting its old partitions and generation (KAFKA-12984's stale state)."""
         name = data.draw(st.sampled_from(sorted(self.members)), label="member")
         member = self.members.pop(name)
         member.holding = frozenset()
-        member.generation = -1
         self.zombies[name] = member
         self.rebalance(data)
 
@@ -151,10 +155,13 @@ class RebalanceMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.members)
     @rule(data=st.data())
-    def reset_generation(self, data: st.DataObject) -> None:
-        """A member's generation is reset after an error; it keeps its partitions and rejoins."""
-        name = data.draw(st.sampled_from(sorted(self.members)), label="member")
-        self.members[name].generation = -1
+    def lose_generation(self, data: st.DataObject) -> None:
+        """ILLEGAL_GENERATION resets a member's generation; its partitions are lost
+        (``onPartitionsLost``) and it rejoins owning nothing (ConsumerCoordinator.onJoinPrepare)."""
+        member = self.members[data.draw(st.sampled_from(sorted(self.members)), label="member")]
+        member.generation = -1
+        member.owned = ()
+        member.holding = frozenset()
         self.rebalance(data)
 
     def _draw_topics(self, data: st.DataObject) -> tuple[TopicName, ...]:
@@ -165,16 +172,16 @@ class RebalanceMachine(RuleBasedStateMachine):
 
     def subscription(self, member: Member) -> Subscription:
         """The member's JoinGroup subscription, as its client builds it."""
-        generation = -1 if member.old_client else member.generation
+        generation = -1 if self.old_clients else member.generation
         if self.strategy is AssignmentStrategy.STICKY:
             user_data = None
             if member.last_assignment is not None:
-                remembered = None if member.old_client else member.assignment_generation
+                remembered = None if self.old_clients else member.assignment_generation
                 user_data = encode_sticky_user_data(member.last_assignment, remembered)
             return Subscription(
                 topics=member.topics, user_data=user_data, generation_id=GenerationId(generation)
             )
-        cooperative_data = None if member.old_client else member.assignment_generation
+        cooperative_data = None if self.old_clients else member.assignment_generation
         return Subscription(
             topics=member.topics,
             user_data=None

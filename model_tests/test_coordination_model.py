@@ -18,6 +18,7 @@ variant that asserts Hypothesis finds the violation.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,11 +50,12 @@ from glasskafka.coordination.messages import (
 )
 from glasskafka.coordination.paths import SPECIAL_PATHS
 from glasskafka.coordination.server import CoordinationServer
-from glasskafka.coordination.tree import Change, DataTree
+from glasskafka.coordination.sessions import SessionTracker
+from glasskafka.coordination.tree import Change, DataTree, TreeResult
 from glasskafka.coordination.watches import WatchManager
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import CancelTimer, Message, Output, Send, SetTimer
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -98,11 +100,13 @@ GOOD_PATHS = ("/", "/a", "/a/b", "/a/c", "/a/b/d", "/b", "/b/x")
 BAD_PATHS = ("a", "/a/", "/a//b", "/a/..", "/a\x00b")
 
 clients = st.sampled_from(CLIENTS)
-paths = st.sampled_from(GOOD_PATHS * 4 + BAD_PATHS)
-versions = st.sampled_from((-1, -1, 0, 1, 2))
+# Most operations hit a few paths, so that watches, versions and children meet often.
+paths = st.sampled_from(("/a",) * 6 + ("/a/b",) * 4 + ("/",) * 2 + GOOD_PATHS[3:] + BAD_PATHS)
+versions = st.sampled_from((-1, -1, 0, 0, 1, 2))
 datas = st.sampled_from((b"", b"x", b"yy"))
 timeouts = st.sampled_from((1000, 6000, 60000))
-durations = st.sampled_from((500, 2000, 5000, 15000, 45000))
+durations = st.sampled_from((500, 500, 1000, 2000, 5000, 15000, 45000))
+watches = st.sampled_from((True, True, False))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -193,8 +197,14 @@ class CoordinationMachine(RuleBasedStateMachine):
 
     @initialize(first=timeouts, second=timeouts)
     def connect_two_clients(self, first: int, second: int) -> None:
+        """c1 and c2 connect; c1 creates ``/a``; c2 registers ephemeral ``/a/c`` and watches
+        ``/a``'s data and children (a broker registering, a controller watching)."""
         self.connect(CLIENTS[0], first, fresh=True)
         self.connect(CLIENTS[1], second, fresh=True)
+        self.create(CLIENTS[0], "/a", b"", ephemeral=False, seq=False)
+        self.create(CLIENTS[1], "/a/c", b"", ephemeral=True, seq=False)
+        self.get_data(CLIENTS[1], "/a", watch=True)
+        self.get_children(CLIENTS[1], "/a", watch=True)
 
     @rule(client=clients, timeout=timeouts, fresh=st.booleans())
     def connect(self, client: NodeId, timeout: int, fresh: bool) -> None:
@@ -261,15 +271,15 @@ class CoordinationMachine(RuleBasedStateMachine):
     def set_data(self, client: NodeId, path: str, data: bytes, version: int) -> None:
         self.request(client, lambda x: SetDataRequest(xid=x, path=path, data=data, version=version))
 
-    @rule(client=clients, path=paths, watch=st.booleans())
+    @rule(client=clients, path=paths, watch=watches)
     def get_data(self, client: NodeId, path: str, watch: bool) -> None:
         self.request(client, lambda x: GetDataRequest(xid=x, path=path, watch=watch))
 
-    @rule(client=clients, path=paths, watch=st.booleans())
+    @rule(client=clients, path=paths, watch=watches)
     def get_children(self, client: NodeId, path: str, watch: bool) -> None:
         self.request(client, lambda x: GetChildrenRequest(xid=x, path=path, watch=watch))
 
-    @rule(client=clients, path=paths, watch=st.booleans())
+    @rule(client=clients, path=paths, watch=watches)
     def exists(self, client: NodeId, path: str, watch: bool) -> None:
         self.request(client, lambda x: ExistsRequest(xid=x, path=path, watch=watch))
 
@@ -469,7 +479,8 @@ class CoordinationMachine(RuleBasedStateMachine):
         before: TreeSnapshot,
     ) -> None:
         path = request.path
-        if path in GOOD_PATHS and path not in SPECIAL_PATHS:
+        deletable = path not in SPECIAL_PATHS or isinstance(request, SetDataRequest)
+        if path in GOOD_PATHS and deletable:
             znode = before.znodes.get(path)
             self.conditional.append(
                 ConditionalWrite(
@@ -638,11 +649,64 @@ class EphemeralKeepingServer(CoordinationServer):
         return []
 
 
+class OrphaningTree(DataTree):
+    """A tree whose delete forgets to check for children, leaving orphans behind."""
+
+    def delete(self, path: str, *, version: int, zxid: Zxid) -> TreeResult:
+        znode = self.znodes.get(path)
+        if znode is not None and path not in SPECIAL_PATHS:
+            self.znodes[path] = dataclasses.replace(znode, children=())
+        return super().delete(path, version=version, zxid=zxid)
+
+
+class OrphaningServer(CoordinationServer):
+    def __init__(self, *, config: CoordinationConfig) -> None:
+        super().__init__(config=config)
+        self.tree = OrphaningTree()
+
+
+class StaleVersionTree(DataTree):
+    """A tree whose setData forgets to bump the version."""
+
+    def set_data(
+        self, path: str, data: bytes, *, version: int, zxid: Zxid, now_ms: Millis
+    ) -> TreeResult:
+        result = super().set_data(path, data, version=version, zxid=zxid, now_ms=now_ms)
+        if result.error is _OK:
+            znode = self.znodes[path]
+            self.znodes[path] = dataclasses.replace(znode, version=znode.version - 1)
+        return result
+
+
+class StaleVersionServer(CoordinationServer):
+    def __init__(self, *, config: CoordinationConfig) -> None:
+        super().__init__(config=config)
+        self.tree = StaleVersionTree()
+
+
+class HastyTracker(SessionTracker):
+    """Sessions that expire after half their timeout."""
+
+    def deadline(self, now_ms: Millis, timeout_ms: int) -> Millis:
+        return Millis(now_ms + timeout_ms // 2)
+
+
+class HastyExpiryServer(CoordinationServer):
+    def __init__(self, *, config: CoordinationConfig) -> None:
+        super().__init__(config=config)
+        self.sessions = HastyTracker(
+            tick_time_ms=config.tick_time,
+            min_session_timeout_ms=config.min_session_timeout,
+            max_session_timeout_ms=config.max_session_timeout,
+        )
+
+
 TEETH_SETTINGS = settings(
     max_examples=400,
     stateful_step_count=25,
     database=None,
     deadline=None,
+    phases=(Phase.generate,),  # finding the violation is the point; shrinking it costs seconds
     suppress_health_check=list(HealthCheck),
 )
 
@@ -653,8 +717,18 @@ TEETH_SETTINGS = settings(
         (RepeatingWatchServer, r"COORD-4"),
         (VersionBlindServer, r"COORD-5"),
         (EphemeralKeepingServer, r"COORD-(2|6)"),
+        (OrphaningServer, r"COORD-1"),
+        (StaleVersionServer, r"COORD-3"),
+        (HastyExpiryServer, r"COORD-9"),
     ],
-    ids=["watches-fire-twice", "versions-ignored", "ephemerals-outlive-session"],
+    ids=[
+        "watches-fire-twice",
+        "versions-ignored",
+        "ephemerals-outlive-session",
+        "delete-leaves-orphans",
+        "set-keeps-version",
+        "sessions-expire-early",
+    ],
 )
 def test_suite_catches_a_broken_server(broken: type[CoordinationServer], violated: str) -> None:
     """Teeth: with a broken server, Hypothesis finds a violation of the named invariant."""

@@ -102,11 +102,22 @@ class Member:
     pending: list[tuple[Record, bool]] = field(default_factory=list)
 
 
+def _may_poll(state: Member) -> bool:
+    # A poll loop processes everything a poll returned before it polls again.
+    return state.active and bool(state.owned) and not state.pending
+
+
+def _may_commit(state: Member) -> bool:
+    return state.active and bool(state.owned)
+
+
 class HistoryMachine(RuleBasedStateMachine):
     """Generates a history from the abstract model; checks every DELIV-n after each step."""
 
     faults: frozenset[Fault] = frozenset()
     checked: frozenset[str] = ALL_SPECS
+    initial_members = 0
+    client_reads = True
     modes: tuple[tuple[Delivery, bool], ...] = (
         (Delivery.AT_LEAST_ONCE, False),
         (Delivery.AT_LEAST_ONCE, True),
@@ -129,8 +140,9 @@ class HistoryMachine(RuleBasedStateMachine):
 
     # -- the environment ------------------------------------------------------------------
 
-    @initialize(mode=st.integers(min_value=0, max_value=2))
-    def start(self, mode: int) -> None:
+    @initialize(mode=st.integers(min_value=0, max_value=2), members=st.integers(0, 2))
+    def start(self, mode: int, members: int = 0) -> None:
+        """Choose the group's commit style; the clients assign; some members join at once."""
         self.delivery, self.auto_commit = self.modes[mode % len(self.modes)]
         for client in CLIENTS:
             self.ops.append(
@@ -142,6 +154,8 @@ class HistoryMachine(RuleBasedStateMachine):
                     seek_to_beginning=True,
                 )
             )
+        for member in MEMBERS[: max(members, self.initial_members)]:
+            self.join_member(member)
 
     def _new_value(self) -> tuple[str, str]:
         self.values += 1
@@ -223,6 +237,7 @@ class HistoryMachine(RuleBasedStateMachine):
             for o, (k, v) in enumerate(self.logs[partition][start : start + count], start=start)
         ]
 
+    @precondition(lambda self: self.client_reads)
     @rule(client=st.sampled_from(CLIENTS), skip=st.booleans())
     def client_poll(self, client: int, skip: bool) -> None:
         records: list[Record] = []
@@ -292,11 +307,51 @@ class HistoryMachine(RuleBasedStateMachine):
                 )
             )
 
-    @rule(member=st.sampled_from(MEMBERS))
-    def join(self, member: int) -> None:
+    # Each group rule draws its member among those for whom the step makes sense, so the search
+    # spends no steps on no-ops.  The helpers below them are the steps themselves, which the
+    # transcript tests in test_history_teeth.py call directly.
+
+    def _eligible(self, test: Callable[[Member], bool]) -> list[int]:
+        return [m for m in MEMBERS if test(self.members[m])]
+
+    def _can_process(self, state: Member) -> bool:
+        if not state.active or not state.pending:
+            return False
+        if (
+            self.delivery is Delivery.AT_MOST_ONCE
+            and Fault.PROCESS_BEFORE_COMMIT not in self.faults
+        ):
+            return all(done for _, done in state.pending)  # process only what a commit covers
+        return True
+
+    @precondition(lambda self: bool(self._eligible(lambda m: not m.active)))
+    @rule(data=st.data())
+    def join(self, data: st.DataObject) -> None:
+        self.join_member(data.draw(st.sampled_from(self._eligible(lambda m: not m.active))))
+
+    @precondition(lambda self: bool(self._eligible(lambda m: m.active)))
+    @rule(data=st.data())
+    def crash(self, data: st.DataObject) -> None:
+        self.crash_member(data.draw(st.sampled_from(self._eligible(lambda m: m.active))))
+
+    @precondition(lambda self: bool(self._eligible(_may_poll)))
+    @rule(data=st.data())
+    def member_poll(self, data: st.DataObject) -> None:
+        self.poll_member(data.draw(st.sampled_from(self._eligible(_may_poll))))
+
+    @precondition(lambda self: not self.auto_commit and bool(self._eligible(_may_commit)))
+    @rule(data=st.data(), ok=st.booleans())
+    def member_commit(self, data: st.DataObject, ok: bool) -> None:
+        self.commit_member(data.draw(st.sampled_from(self._eligible(_may_commit))), ok=ok)
+
+    @precondition(lambda self: bool(self._eligible(self._can_process)))
+    @rule(data=st.data())
+    def member_process(self, data: st.DataObject) -> None:
+        self.process_member(data.draw(st.sampled_from(self._eligible(self._can_process))))
+
+    def join_member(self, member: int) -> None:
+        """``member`` (re)starts if it crashed, subscribes, and the group rebalances."""
         state = self.members[member]
-        if state.active:
-            return
         if state.crashed:
             self.ops.append(Restart(process=member, client=f"consumer-{member}"))
             state.crashed = False
@@ -313,11 +368,8 @@ class HistoryMachine(RuleBasedStateMachine):
         state.active = True
         self._rebalance()
 
-    @rule(member=st.sampled_from(MEMBERS))
-    def crash(self, member: int) -> None:
-        state = self.members[member]
-        if not state.active:
-            return
+    def crash_member(self, member: int) -> None:
+        """``member`` crashes, losing everything it held; the group rebalances without it."""
         self.ops.append(Crash(process=member, client=f"consumer-{member}"))
         self.members[member] = Member(crashed=True)
         self._rebalance()
@@ -342,11 +394,9 @@ class HistoryMachine(RuleBasedStateMachine):
         if ok:
             self.committed.update(offsets)
 
-    @rule(member=st.sampled_from(MEMBERS))
-    def member_poll(self, member: int) -> None:
+    def poll_member(self, member: int) -> None:
+        """One ``poll()``: up to two records per owned partition (auto-commit first, if on)."""
         state = self.members[member]
-        if not state.active or not state.owned or state.pending:
-            return  # a poll loop processes everything before it polls again
         if self.auto_commit and Fault.AUTO_COMMIT_CURRENT_POLL not in self.faults:
             # Auto-commit at the start of poll() commits the previous poll's positions, whose
             # records the loop has processed by now: safe (KafkaConsumer's auto-commit).
@@ -370,12 +420,12 @@ class HistoryMachine(RuleBasedStateMachine):
                 records=tuple(records),
             )
         )
+        if Fault.PROCESS_BEFORE_COMMIT in self.faults and self.delivery is Delivery.AT_MOST_ONCE:
+            self.process_member(member)  # the bug: work done first, the commit comes later
 
-    @rule(member=st.sampled_from(MEMBERS), ok=st.booleans())
-    def member_commit(self, member: int, ok: bool) -> None:
+    def commit_member(self, member: int, *, ok: bool) -> None:
+        """``commitSync``: of the processed positions (at-least-once) or polled ones (at-most)."""
         state = self.members[member]
-        if not state.active or not state.owned or self.auto_commit:
-            return
         at_most_once = self.delivery is Delivery.AT_MOST_ONCE
         if at_most_once or Fault.COMMIT_BEFORE_PROCESS in self.faults:
             offsets = dict(state.position)  # everything polled, processed or not
@@ -385,15 +435,9 @@ class HistoryMachine(RuleBasedStateMachine):
         if ok and offsets == state.position:
             state.pending = [(record, True) for record, _ in state.pending]
 
-    @rule(member=st.sampled_from(MEMBERS))
-    def member_process(self, member: int) -> None:
+    def process_member(self, member: int) -> None:
+        """The application processes every record the member's last poll returned."""
         state = self.members[member]
-        if not state.active or not state.pending:
-            return
-        committed_first = self.delivery is Delivery.AT_MOST_ONCE
-        uncommitted = not all(done for _, done in state.pending)
-        if committed_first and uncommitted and Fault.PROCESS_BEFORE_COMMIT not in self.faults:
-            return  # at-most-once: process only what a commit already covers
         records = tuple(record for record, _ in state.pending)
         self.ops.append(Process(process=member, client=f"consumer-{member}", records=records))
         for record in records:
@@ -497,9 +541,16 @@ def machine(
     *,
     checked: frozenset[str] = ALL_SPECS,
     modes: tuple[tuple[Delivery, bool], ...] | None = None,
+    group_only: bool = False,
 ) -> type[HistoryMachine]:
-    """A variant of :class:`HistoryMachine` with ``faults`` on, checking only ``checked``."""
+    """A variant of :class:`HistoryMachine` with ``faults`` on, checking only ``checked``.
+
+    ``group_only`` narrows the search to the group: two members join at the start and the
+    assign-mode clients only write, so a group fault is found in fewer steps.
+    """
     attributes: dict[str, object] = {"faults": faults, "checked": checked}
+    if group_only:
+        attributes |= {"initial_members": 2, "client_reads": False}
     if modes is not None:
         attributes["modes"] = modes
     return type("FaultyHistoryMachine", (HistoryMachine,), attributes)

@@ -1,19 +1,23 @@
-"""API reference pages: one generated page per module of the ``glasskafka`` package.
+"""API reference pages: every module of the ``glasskafka`` package, one page per subpackage.
 
 Theory of operation
 -------------------
-When the builder starts, this extension walks the package's folder (without importing it) and
-writes ``docs/_generated/api/<module>.md`` for every module and package it finds, each holding
-an ``automodule`` directive.  ``docs/reference/index.md`` lists them with a glob, so a package
-another engineer adds tomorrow appears in the reference without anyone editing the docs.
+When the builder starts, this extension walks the package's folder (without importing it),
+finds every module and package, and writes one page per top-level unit of the package to
+``docs/_generated/api/<unit>.md``: ``glasskafka.config`` gets a page, and so does
+``glasskafka.log``, whose page documents the package and then each of its modules in a section
+of its own (an ``automodule`` directive each).  ``docs/reference/index.md`` lists the pages with
+a glob, so a module or package added tomorrow appears in the reference without anyone editing
+the docs.  One page per subpackage rather than per module keeps the site's navigation to a
+couple of dozen entries, which readers can scan (and Furo renders in a fraction of the time).
 
 Rules kept here:
 
 * A module page documents the module's docstring (its theory of operation) and its public
   members: ``__all__`` when the module has one, as STYLE rule 11 asks of every module.
-* A package page (``__init__.py``) shows the package docstring and the modules inside it, but
-  not the names it re-exports: those are documented once, in the module that defines them,
-  so no object is described twice and every cross-reference has one target.
+* A package (``__init__.py``) shows its docstring but not the names it re-exports: those are
+  documented once, in the module that defines them, so no object is described twice and every
+  cross-reference has one target.
 * Module docstrings use reStructuredText section underlines ("Theory of operation" over a row of
   dashes), which are not allowed inside an autodoc block; such a heading is shown as a rubric.
 * ``__main__`` modules are skipped: importing one would run it.
@@ -34,8 +38,16 @@ from typing import Any
 
 from generated_files import GENERATED_DIR, remove_stale, write_if_changed
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 
-__all__ = ["discover_modules", "module_page", "rubric_headings", "setup", "write_api_pages"]
+__all__ = [
+    "discover_modules",
+    "page_of",
+    "rubric_headings",
+    "setup",
+    "unit_page",
+    "write_api_pages",
+]
 
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 
@@ -55,23 +67,29 @@ def discover_modules(package_dir: pathlib.Path, package: str) -> list[tuple[str,
     return sorted(found)
 
 
-def module_page(name: str, *, is_package: bool, submodules: list[str]) -> str:
-    """The Markdown of the API page for module ``name``."""
-    lines = [
-        "% Generated at build time by docs/_ext/api_pages.py; do not edit.",
-        "",
-        f"# {name}",
-        "",
-        "```{eval-rst}",
-        f".. automodule:: {name}",
-    ]
-    if not is_package:
-        lines += ["   :members:", "   :show-inheritance:"]
-    lines += ["```", ""]
-    if submodules:
-        lines += ["Modules in this package:", ""]
-        lines += [f"- [`{child}`]({child}.md)" for child in submodules]
-        lines.append("")
+def page_of(module: str, package: str) -> str:
+    """The page that documents ``module``: its top-level subpackage or module of ``package``."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if module != package else package
+
+
+def _automodule(name: str, *, is_package: bool) -> list[str]:
+    options = [] if is_package else ["   :members:", "   :show-inheritance:"]
+    return ["```{eval-rst}", f".. automodule:: {name}", *options, "```", ""]
+
+
+def unit_page(title: str, modules: list[tuple[str, bool]]) -> str:
+    """The Markdown of API page ``title``: that module first, then a section per other module.
+
+    ``modules`` are (dotted name, is a package) pairs.  A folder without ``__init__.py`` has no
+    module of its own, so its page starts straight with the sections.
+    """
+    lines = ["% Generated at build time by docs/_ext/api_pages.py; do not edit.", "", f"# {title}"]
+    lines.append("")
+    for name, is_package in sorted(modules):
+        if name != title:
+            lines += [f"## {name}", ""]
+        lines += _automodule(name, is_package=is_package)
     return "\n".join(lines)
 
 
@@ -103,23 +121,21 @@ def _process_docstring(
 
 
 def write_api_pages(app: Sphinx) -> None:
-    """``builder-inited`` handler: (re)write one page per module of the configured package."""
+    """``builder-inited`` handler: (re)write the API pages of the configured package."""
     package = app.config.glasskafka_api_package
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"glasskafka_api_package={package!r} is not an importable package")
+        raise ExtensionError(f"glasskafka_api_package={package!r} is not an importable package")
     package_dir = pathlib.Path(next(iter(spec.submodule_search_locations)))
     modules = discover_modules(package_dir, package)
     out = pathlib.Path(app.srcdir) / GENERATED_DIR / "api"
-    written = []
+    pages: dict[str, list[tuple[str, bool]]] = {}
     for name, is_package in modules:
-        children = (
-            [child for child, _ in modules if child.rpartition(".")[0] == name]
-            if is_package
-            else []
-        )
-        page = out / f"{name}.md"
-        write_if_changed(page, module_page(name, is_package=is_package, submodules=children))
+        pages.setdefault(page_of(name, package), []).append((name, is_package))
+    written = []
+    for title, members in sorted(pages.items()):
+        page = out / f"{title}.md"
+        write_if_changed(page, unit_page(title, members))
         written.append(page)
     remove_stale(out, written)
 

@@ -14,7 +14,8 @@ Rules kept here:
   old one.  Sphinx then re-reads only pages whose source really changed, and two builds running
   at once (the test suite and a student's ``make html``) never see a half-written page.
 * Files a generator no longer produces are removed, so a deleted chapter or module does not
-  linger as an orphan page (which Sphinx would warn about).
+  linger as an orphan page (which Sphinx would warn about).  Another build's temporary files
+  are never touched.
 * Table cells are escaped, so a ``|`` in a docstring cannot break a Markdown table.
 
 Spec IDs: none (documentation tooling).
@@ -26,6 +27,7 @@ than at every build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import tempfile
@@ -57,8 +59,7 @@ def write_if_changed(path: pathlib.Path, data: str | bytes) -> bool:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if path.is_file() and path.read_bytes() == payload:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = _temporary_beside(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
@@ -69,22 +70,40 @@ def write_if_changed(path: pathlib.Path, data: str | bytes) -> bool:
     return True
 
 
+def _temporary_beside(path: pathlib.Path) -> tuple[int, str]:
+    # Another build's remove_stale may delete a folder in the instant after it is created here
+    # (it was still empty), so creating the temporary file is tried a second time.
+    for attempt in (1, 2):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def remove_stale(folder: pathlib.Path, keep: Iterable[pathlib.Path]) -> list[pathlib.Path]:
     """Delete every file under ``folder`` that is not in ``keep``, then any emptied folders.
 
-    Returns the deleted files, sorted.  A missing ``folder`` is not an error.
+    Hidden files are left alone: they are the temporary files of a build running at the same
+    time.  Returns the deleted files, sorted.  A missing ``folder`` is not an error.
     """
     if not folder.is_dir():
         return []
     wanted = {path.resolve() for path in keep}
     removed = sorted(
-        path for path in folder.rglob("*") if path.is_file() and path.resolve() not in wanted
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(".") and path.resolve() not in wanted
     )
     for path in removed:
         path.unlink(missing_ok=True)
     for directory in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
-        if not any(directory.iterdir()):
-            directory.rmdir()
+        # A concurrent build may fill or remove the folder meanwhile; then it stays as it is.
+        with contextlib.suppress(OSError):
+            if not any(directory.iterdir()):
+                directory.rmdir()
     return removed
 
 

@@ -160,11 +160,13 @@ def test_the_configuration_page_lists_every_property(site: Site) -> None:
 
 
 @pytest.mark.slow
-def test_the_api_reference_has_a_page_per_module(site: Site) -> None:
-    modules = _extension("api_pages").discover_modules(PACKAGE, "glasskafka")
+def test_the_api_reference_documents_every_module(site: Site) -> None:
+    api_pages = _extension("api_pages")
+    modules = api_pages.discover_modules(PACKAGE, "glasskafka")
     assert ("glasskafka.config", False) in modules
     for name, _ in modules:
-        assert f'id="module-{name}"' in site.page(f"_generated/api/{name}"), name
+        page = site.page(f"_generated/api/{api_pages.page_of(name, 'glasskafka')}")
+        assert f'id="module-{name}"' in page, name
 
 
 @pytest.mark.slow
@@ -313,6 +315,67 @@ def test_the_folder_of_a_toctree_glob(pattern: str, folder: str) -> None:
     assert _extension("folder_toctree").glob_folder(pattern) == folder
 
 
+@pytest.mark.parametrize(("typo", "builds"), [(False, True), (True, False)])
+def test_a_glob_into_an_empty_folder_is_quiet_but_a_typo_is_not(
+    typo: bool, builds: bool, tmp_path: pathlib.Path
+) -> None:
+    docs = tmp_path / "docs"
+    (docs / "concepts").mkdir(parents=True)
+    (docs / "guide").mkdir()  # exists, but holds no page yet
+    (docs / "concepts" / "a.md").write_text("# A\n", encoding="utf-8")
+    (docs / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(EXTENSIONS)!r})\n"
+        'extensions = ["myst_parser", "folder_toctree"]\n',
+        encoding="utf-8",
+    )
+    globs = ["concepts/*", "guide/*", "benchmarks/*"] + (["concepts/zz*"] if typo else [])
+    (docs / "index.md").write_text(
+        "# Home\n\n```{glasskafka-toctree}\n:glob:\n\n" + "\n".join(globs) + "\n```\n",
+        encoding="utf-8",
+    )
+    result = _sphinx(docs, tmp_path / "out")
+    assert (result.returncode == 0) is builds, _report(result)
+    if builds:
+        assert "concepts/a.html" in (tmp_path / "out" / "index.html").read_text("utf-8")
+    else:
+        assert "toctree glob pattern 'concepts/zz*' didn't match any documents" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "shown"),
+    [
+        (None, "log.dirs", "unset"),
+        (True, "auto.create.topics.enable", "`true`"),
+        (1073741824, "log.segment.bytes", "`1073741824` (1 GiB)"),
+        (604800000, "segment.ms", "`604800000` (7 d)"),
+        (4096, "index.interval.bytes", "`4096` (4 KiB)"),
+        (1048588, "message.max.bytes", "`1048588`"),  # not a round size
+        (-1, "retention.ms", "`-1`"),
+        ("a|b", "x", "`a\\|b`"),
+    ],
+)
+def test_config_defaults_are_shown_as_a_properties_file_spells_them(
+    value: object, name: str, shown: str
+) -> None:
+    assert _extension("config_tables").show_default(value, kafka_name=name) == shown
+
+
+def test_the_bug_flag_list_marks_gaps_instead_of_hiding_them() -> None:
+    info = bugs.BugInfo(
+        name="a", summary="It | breaks.", breaks=("LOG-1", "LOG-2"), location="x.py", source="s"
+    )
+    lines = _extension("bug_flag_list").bug_flag_markdown(
+        ["a", "b"], {"a": info}, frozenset({"LOG-1"})
+    )
+    text = "\n".join(lines)
+    assert "- **`a`**: It | breaks." in text
+    assert "{ref}`LOG-1 <spec-log-1>`, LOG-2 (not yet in the spec catalogue)" in text
+    assert "- **`b`**: not described in `glasskafka.bugs.CATALOGUE` yet." in text
+    assert _extension("bug_flag_list").bug_flag_markdown([], {}, frozenset()) == [
+        "No bug flags are defined yet."
+    ]
+
+
 def test_docstring_section_headings_become_rubrics() -> None:
     lines = ["Summary.", "", "Theory of operation", "-------------------", "Text.", "Short", "--"]
     _extension("api_pages").rubric_headings(lines)
@@ -326,6 +389,18 @@ def test_docstring_section_headings_become_rubrics() -> None:
         "Short",
         "--",  # too short to underline "Short": left alone
     ]
+
+
+def test_one_api_page_per_top_level_unit() -> None:
+    api_pages = _extension("api_pages")
+    assert api_pages.page_of("pkg", "pkg") == "pkg"
+    assert api_pages.page_of("pkg.config", "pkg") == "pkg.config"
+    assert api_pages.page_of("pkg.log.segment", "pkg") == "pkg.log"
+    page = api_pages.unit_page("pkg.log", [("pkg.log.segment", False), ("pkg.log", True)])
+    assert page.index(".. automodule:: pkg.log\n```") < page.index("## pkg.log.segment")
+    assert ".. automodule:: pkg.log.segment\n   :members:" in page
+    headless = api_pages.unit_page("pkg.sim", [("pkg.sim.clock", False)])  # no __init__.py
+    assert "# pkg.sim\n\n## pkg.sim.clock\n" in headless
 
 
 def test_module_discovery_skips_main_and_non_identifiers(tmp_path: pathlib.Path) -> None:

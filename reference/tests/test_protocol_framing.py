@@ -102,3 +102,15 @@ def test_frames_before_a_bad_size_ride_on_the_error() -> None:
     with pytest.raises(FrameSizeError, match="frame size 0") as caught:
         deframer.feed(good + good + b"\x00\x00\x00\x00")
     assert caught.value.complete_frames == (good, good)
+
+
+@given(chunks=st.lists(st.binary(max_size=30), max_size=8))
+def test_any_byte_stream_yields_frames_or_a_frame_size_error(chunks: list[bytes]) -> None:
+    deframer = Deframer(max_size=64)
+    try:
+        for chunk in chunks:
+            for whole in deframer.feed(chunk):
+                assert MIN_REQUEST_SIZE <= int.from_bytes(whole[:4], "big") == len(whole) - 4 <= 64
+    except MalformedFrameError:
+        with pytest.raises(MalformedFrameError, match="stream already failed"):
+            deframer.feed(b"")

@@ -8,11 +8,13 @@ or closes the connection), never ``IndexError``, ``struct.error``, ``UnicodeDeco
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from typing import Any
 
 import pytest
 from glasskafka.node import Message
+from glasskafka.protocol.annotate import annotate_request, annotate_response
 from glasskafka.protocol.apis import API_TABLE, Api, ApiKey, find_api
 from glasskafka.protocol.codec import Span, decode_struct
 from glasskafka.protocol.errors import CodecError, MalformedFrameError, UnsupportedRequestError
@@ -176,7 +178,30 @@ def test_unserved_versions_are_refused_and_only_api_versions_is_answered(
     assert caught.value.header.correlation_id == 78
 
 
+@given(payload=st.binary(max_size=80), key=st.sampled_from(sorted(API_TABLE)))
+def test_annotating_garbage_raises_only_codec_errors(payload: bytes, key: ApiKey) -> None:
+    with contextlib.suppress(CodecError):
+        assert annotate_request(frame(payload)).startswith("# ")
+    with contextlib.suppress(CodecError):
+        assert annotate_response(frame(payload), api_key=key, api_version=0).startswith("# ")
+
+
 def test_a_request_too_short_for_any_header_is_malformed() -> None:
     for size in range(MIN_REQUEST_SIZE):
         result: Any = decode(API_TABLE[ApiKey.METADATA], 0, "request", frame(b"\x00" * size))
         assert isinstance(result, MalformedFrameError)
+
+
+def test_the_hostile_properties_have_teeth(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A reader that forgets to check that the bytes are there (the classic bug) lets struct.error
+    # escape, or decodes a truncated frame as if it were whole; the truncation property sees it.
+    def unchecked_take(self: Reader, size: int, what: str) -> memoryview:
+        start = self._position
+        self._position += size
+        return self._view[start : self._position]
+
+    monkeypatch.setattr(Reader, "_take", unchecked_take)
+    with pytest.raises((struct.error, AssertionError)):
+        test_every_truncation_of_a_valid_frame_is_malformed(
+            api=API_TABLE[ApiKey.METADATA], direction="response"
+        )

@@ -32,8 +32,12 @@ field of the result.
 Spec IDs: ASSIGN-1, ASSIGN-2, ASSIGN-3, ASSIGN-4, ASSIGN-5.
 
 Simplified from Kafka: a member's topic list is treated as a set (Kafka's client never sends a
-topic twice).  See ``claims.py`` and ``general.py`` for the two places where glasskafka handles
-input that would make Kafka's Java misbehave.
+topic twice).  Three deliberate differences keep ASSIGN-1 and ASSIGN-4 true where Kafka's Java
+breaks them, each only for inputs with stale or conflicting claims: ``claims.py`` and
+``general.py`` describe two; the third is here - after the general builder, a partition claimed
+by two members in one generation is held back for a round like any other transferring partition
+(Kafka holds it back only in the constrained builder, so with members that send no generation a
+stale claimant can be handed a partition its current owner is still consuming).
 """
 
 from __future__ import annotations
@@ -88,18 +92,27 @@ class StickyOutcome:
     max_generation: int
 
 
+@dataclass(slots=True)
+class _Built:
+    """What a builder produced, before the cooperative adjustment."""
+
+    assignment: dict[MemberId, list[TopicPartition]]
+    transferring: dict[TopicPartition, MemberId] | None
+    builder: Builder
+    max_generation: int
+    multi_owner: frozenset[TopicPartition]
+
+
 def _run(
     partitions_per_topic: Mapping[TopicName, int],
     subscriptions: Mapping[MemberId, Subscription],
     read_member: Callable[[Subscription], MemberData],
     previous_max_generation: int,
     bugs: BugFlags,
-) -> tuple[
-    dict[MemberId, list[TopicPartition]], dict[TopicPartition, MemberId] | None, Builder, int
-]:
+) -> _Built:
     topics = assignable_topics(partitions_per_topic, subscriptions)
     if not subscriptions:
-        return {}, {}, Builder.CONSTRAINED, previous_max_generation
+        return _Built({}, {}, Builder.CONSTRAINED, previous_max_generation, frozenset())
     members = hash_map_order(list(subscriptions), java_string_hash)
     member_data = {member: read_member(subscriptions[member]) for member in members}
     claims = validate_claims(
@@ -112,12 +125,14 @@ def _run(
     )
     if claims.all_subscriptions_equal:
         assignment, transferring = build_constrained(topics, claims.owned, claims.multi_owner)
-        return assignment, transferring, Builder.CONSTRAINED, claims.max_generation
+        return _Built(
+            assignment, transferring, Builder.CONSTRAINED, claims.max_generation, claims.multi_owner
+        )
     topics_of = {m: tuple(dict.fromkeys(subscriptions[m].topics)) for m in members}
     assignment = build_general(
         topics, members, topics_of, member_data, claims.owned, claims.max_generation
     )
-    return assignment, None, Builder.GENERAL, claims.max_generation
+    return _Built(assignment, None, Builder.GENERAL, claims.max_generation, claims.multi_owner)
 
 
 def sticky_outcome(
@@ -133,14 +148,14 @@ def sticky_outcome(
     the Java ``HashMap`` order only among members whose ids share a bucket).
     Invariants: ASSIGN-1, ASSIGN-2, ASSIGN-3.
     """
-    assignment, transferring, builder, generation = _run(
+    built = _run(
         partitions_per_topic, subscriptions, sticky_member_data, previous_max_generation, bugs
     )
     return StickyOutcome(
-        assignment={m: tuple(partitions) for m, partitions in assignment.items()},
-        transferring=transferring,
-        builder=builder,
-        max_generation=generation,
+        assignment={m: tuple(partitions) for m, partitions in built.assignment.items()},
+        transferring=built.transferring,
+        builder=built.builder,
+        max_generation=built.max_generation,
     )
 
 
@@ -156,11 +171,18 @@ def cooperative_sticky_outcome(
     Partitions in ``transferring`` are left out of every member's list in this round.
     Invariants: ASSIGN-1, ASSIGN-2, ASSIGN-3, ASSIGN-4, ASSIGN-5.
     """
-    assignment, transferring, builder, generation = _run(
+    built = _run(
         partitions_per_topic, subscriptions, cooperative_member_data, previous_max_generation, bugs
     )
+    assignment, transferring = built.assignment, built.transferring
     if transferring is None:
         transferring = _added_and_revoked(subscriptions, assignment)
+        # Kafka computes this set from ownedPartitions alone, so a partition that two members
+        # claimed in one generation and that goes back to one of them is not held back, while
+        # the other claimant may still consume it.  The constrained builder always holds such a
+        # partition back; glasskafka does the same here (ASSIGN-4).
+        for member, partitions in assignment.items():
+            transferring.update({tp: member for tp in partitions if tp in built.multi_owner})
     for partition, new_owner in transferring.items():
         # First revoke, then reassign in the follow-up rebalance (KIP-429).
         if partition in assignment[new_owner]:
@@ -168,8 +190,8 @@ def cooperative_sticky_outcome(
     return StickyOutcome(
         assignment={m: tuple(partitions) for m, partitions in assignment.items()},
         transferring=transferring,
-        builder=builder,
-        max_generation=generation,
+        builder=built.builder,
+        max_generation=built.max_generation,
     )
 
 

@@ -104,12 +104,14 @@ def min_size(field_type: FieldType | StructSchema[Any], version: int) -> int:
 
 @functools.cache
 def _struct_min_size(schema: StructSchema[Any], version: int) -> int:
+    """The fewest bytes one ``schema`` struct takes at ``version`` (cached: schemas are fixed)."""
     return sum(min_size(item.type, version) for item in schema.fields if item.present_in(version))
 
 
 def _encode_struct(
     writer: Writer, schema: StructSchema[Any], value: object, version: int, path: str
 ) -> None:
+    """Write every field of ``value`` in schema order; ``path`` names it in error messages."""
     if not isinstance(value, schema.cls):
         raise EncodeError(f"{path} needs a {schema.name}, got {type(value).__name__} {value!r}")
     for item in schema.fields:
@@ -117,7 +119,11 @@ def _encode_struct(
 
 
 def _encode_field(writer: Writer, item: Field, value: object, version: int, path: str) -> None:
+    """Write one field, or skip it if ``version`` lacks it and nothing would be lost."""
     if not item.present_in(version):
+        # Kafka's generated writers do the same: a default, or an ignorable field, is skipped;
+        # any other value throws UnsupportedVersionException (FieldSpec.java,
+        # generateNonIgnorableFieldCheck, called from MessageDataGenerator.java).
         if item.ignorable or _same(value, item.default):
             return
         raise UnsupportedVersionError(
@@ -143,6 +149,7 @@ def _same(value: object, default: object) -> bool:
 def _encode_value(
     writer: Writer, kind: FieldType, value: Any, version: int, nullable: bool, path: str
 ) -> None:
+    """Write one value of ``kind``, adding ``path`` to any error a primitive writer raises."""
     if isinstance(kind, ArrayOf):
         _encode_array(writer, kind.element, value, version, path)
         return
@@ -153,6 +160,7 @@ def _encode_value(
 
 
 def _write_primitive(writer: Writer, kind: Primitive, value: Any, nullable: bool) -> None:
+    """Write one primitive value with the matching ``Writer`` method."""
     match kind:
         case Primitive.INT8 | Primitive.INT16 | Primitive.INT32 | Primitive.INT64:
             writer.write_int(kind.value, value)
@@ -173,6 +181,7 @@ def _encode_array(
     version: int,
     path: str,
 ) -> None:
+    """Write an array: its count (-1 for null), then each element."""
     if value is None:
         writer.write_array_length(None)
         return
@@ -189,6 +198,7 @@ def _encode_array(
 def _decode_struct(
     reader: Reader, schema: StructSchema[T], version: int, path: str, trace: list[Span] | None
 ) -> T:
+    """Read the fields ``version`` has; the dataclass fills in the others' defaults."""
     values: dict[str, object] = {}
     for item in schema.fields:
         if item.present_in(version):
@@ -207,6 +217,7 @@ def _decode_value(
     path: str,
     trace: list[Span] | None,
 ) -> object:
+    """Read one value of ``kind``, recording its span if tracing."""
     if isinstance(kind, ArrayOf):
         return _decode_array(reader, kind.element, version, nullable, path, trace)
     start = reader.position
@@ -219,6 +230,7 @@ def _decode_value(
 
 
 def _read_primitive(reader: Reader, kind: Primitive, nullable: bool) -> object:
+    """Read one primitive value with the matching ``Reader`` method."""
     match kind:
         case Primitive.INT8 | Primitive.INT16 | Primitive.INT32 | Primitive.INT64:
             return reader.read_int(kind.value)
@@ -240,6 +252,7 @@ def _decode_array(
     path: str,
     trace: list[Span] | None,
 ) -> tuple[object, ...] | None:
+    """Read an array as a tuple (``None`` for null), after checking its count fits the frame."""
     start = reader.position
     count = reader.read_array_length(nullable=nullable, min_element_size=min_size(element, version))
     if trace is not None:

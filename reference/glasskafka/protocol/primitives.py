@@ -5,15 +5,15 @@ Theory of operation
 Every Kafka message is a sequence of a few primitive types, all big-endian (Kafka's protocol
 guide, "Protocol Primitive Types"; ``reference/wire-protocol.md`` §2):
 
-==================  =============================================================================
-``int8..int64``     two's complement, 1/2/4/8 bytes
-``boolean``         one byte; 0 is false, anything else true (Kafka reads ``byte != 0``)
-``string``          ``int16`` length N, then N bytes of UTF-8; nullable: N = -1 for null
-``bytes``           ``int32`` length N, then N bytes; nullable: N = -1 for null
-``records``         nullable bytes holding whole record batches back to back, kept as bytes here
-``array``           ``int32`` count N, then N elements; nullable: N = -1 for null
-``unsigned_varint`` 7 bits per byte, least significant group first, top bit = "more follows"
-==================  =============================================================================
+===================  ====================================================================
+``int8..int64``      two's complement, 1/2/4/8 bytes
+``boolean``          one byte; 0 is false, anything else true (Kafka reads ``byte != 0``)
+``string``           ``int16`` length N, then N bytes of UTF-8; nullable: N = -1 for null
+``bytes``            ``int32`` length N, then N bytes; nullable: N = -1 for null
+``records``          nullable bytes holding whole record batches, kept as bytes here
+``array``            ``int32`` count N, then N elements; nullable: N = -1 for null
+``unsigned_varint``  7 bits per byte, least significant first, top bit = "more follows"
+===================  ====================================================================
 
 :class:`Reader` reads them from a ``memoryview`` and :class:`Writer` appends them to a
 ``bytearray``.  The reader trusts nothing it reads: before it slices, it checks that the bytes are

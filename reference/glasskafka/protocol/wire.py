@@ -34,6 +34,8 @@ its own tests against kafka-python then catch the disagreement.
 
 from __future__ import annotations
 
+import dataclasses
+
 from glasskafka.errors import ErrorCode
 from glasskafka.node import Message
 from glasskafka.protocol.apis import (
@@ -97,12 +99,8 @@ def decode_request(
     reader = Reader(payload)
     header = read_request_header(reader, flexible_from=None if api is None else api.flexible_from)
     if header.client_id is None:
-        header = RequestHeader(
-            api_key=header.api_key,
-            api_version=header.api_version,
-            correlation_id=header.correlation_id,
-            client_id="",
-        )
+        # Kafka reads a null client id as "" (RequestHeader.java calls it a protocol quirk).
+        header = dataclasses.replace(header, client_id="")
     if api is None:
         raise UnsupportedRequestError(header, f"unknown API key {api_key}", answerable=False)
     if header.api_version not in api.versions:

@@ -478,7 +478,7 @@ class GhostRecorder:
         high_watermark: Offset,
         log: collections.abc.Sequence[LogEntry],
         *,
-        log_start_offset: Offset,
+        log_start_offset: Offset = FIRST_OFFSET,
     ) -> None:
         """The true leader, holding ``log`` from ``log_start_offset``, has this HW.
 

@@ -25,6 +25,7 @@ that differ between machines; here there is one trace with one clock.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import assert_never
@@ -187,6 +188,15 @@ class Trace:
 
     events: list[TraceEvent] = field(default_factory=list)
     observers: list[Observer] = field(default_factory=list)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Trace:
+        """Copy the list but share the events: they are frozen, and messages never change.
+
+        A simulation is deep-copied often (snapshots, SIM-4's look-ahead); copying every event
+        and message of a long trace would dominate the cost.  Observers are copied, because they
+        hold ghost state that must follow the copy.
+        """
+        return Trace(events=list(self.events), observers=copy.deepcopy(self.observers, memo))
 
     def record(self, event: TraceEvent) -> None:
         """Append ``event`` and tell every observer, in the order they were added."""

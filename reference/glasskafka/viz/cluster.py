@@ -228,7 +228,7 @@ def _replica_header(replica: ReplicaState, p: PartitionSnapshot) -> str:
 
 def _width(p: PartitionSnapshot) -> int:
     """The number of offset columns drawn for ``p``: room for every log, ack and the LEO mark."""
-    ends = [replica.log_end_offset for replica in p.replicas]
+    ends: list[int] = [replica.log_end_offset for replica in p.replicas]
     ends += [ack.offset + 1 for ack in p.ghost.acked]
     ends.append(len(p.ghost.committed_log))
     return max(ends) + 1
