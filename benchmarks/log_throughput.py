@@ -34,7 +34,6 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from glasskafka.config import TopicConfig
@@ -78,79 +77,80 @@ def _batch(records_per_batch: int, number: int) -> bytes:
     return encode_batch(records)
 
 
-def _seconds(action: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def _log_append(directory: str, batches: list[bytes]) -> PartitionLog:
+def _log_append(directory: str, batches: list[bytes]) -> tuple[PartitionLog, float]:
+    """Append every batch to a new log; return the log and the seconds the appends took."""
     disk = RealDisk(directory)
-    config = TopicConfig(max_message_bytes=2**30)
-    log = PartitionLog.open(disk, "bench", 0, config, now_ms=0)
+    log = PartitionLog.open(disk, "bench", 0, TopicConfig(max_message_bytes=2**30), now_ms=0)
+    start = time.perf_counter()
     for batch in batches:
         log.append_as_leader(batch, leader_epoch=0, now_ms=0)
-    return log
+    return log, time.perf_counter() - start
 
 
-def _log_read(log: PartitionLog) -> list[int]:
-    """Read the whole log; return the sizes each read returned (the peer reads the same)."""
-    sizes, offset = [], 0
+def _fetch_offsets(log: PartitionLog) -> list[int]:
+    """The offsets a consumer reading the whole log would fetch from (found untimed)."""
+    offsets, offset = [], 0
     while offset < log.log_end_offset:
-        data = log.read(offset, max_bytes=FETCH_MAX_BYTES)
-        sizes.append(len(data))
+        offsets.append(offset)
         # The next fetch starts after the last batch returned, as a consumer's position does.
-        *_, (_, last) = iter_batches(data)
+        *_, (_, last) = iter_batches(log.read(offset, max_bytes=FETCH_MAX_BYTES))
         offset = last.next_offset
-    return sizes
+    return offsets
 
 
-def _file_append(path: str, batches: list[bytes]) -> None:
+def _log_read(log: PartitionLog, offsets: list[int]) -> tuple[list[int], float]:
+    """Fetch from each offset; return the size of each read and the seconds they took."""
+    sizes = []
+    start = time.perf_counter()
+    for offset in offsets:
+        sizes.append(len(log.read(offset, max_bytes=FETCH_MAX_BYTES)))
+    return sizes, time.perf_counter() - start
+
+
+def _file_append(path: str, batches: list[bytes]) -> float:
     with open(path, "wb", buffering=0) as stream:
+        start = time.perf_counter()
         for batch in batches:
             stream.write(batch)
+        return time.perf_counter() - start
 
 
-def _file_read(path: str, sizes: list[int]) -> None:
+def _file_read(path: str, sizes: list[int]) -> float:
     with open(path, "rb", buffering=0) as stream:
+        start = time.perf_counter()
         for size in sizes:
             stream.read(size)
+        return time.perf_counter() - start
 
 
 def measure(case: Case, *, repeat: int = 3) -> Result:
-    """Run ``case`` ``repeat`` times on fresh directories; keep each side's best time."""
+    """Run ``case`` ``repeat`` times on fresh directories; keep each side's best time.
+
+    Opening the log and the file is not timed: only moving the batches is.
+    """
     batches = [_batch(case.records_per_batch, number) for number in range(case.batches)]
     total = sum(len(batch) for batch in batches)
-    best = {"log_append": float("inf"), "file_append": float("inf")}
-    best |= {"log_read": float("inf"), "file_read": float("inf")}
+    times: dict[str, list[float]] = {"log_append": [], "file_append": []}
+    times |= {"log_read": [], "file_read": []}
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="glasskafka-bench-") as directory:
+            log, seconds = _log_append(os.path.join(directory, "log"), batches)
+            times["log_append"].append(seconds)
             plain = os.path.join(directory, "plain.bin")
-            holder: list[PartitionLog] = []
-            best["log_append"] = min(
-                best["log_append"],
-                _seconds(
-                    lambda: holder.append(_log_append(os.path.join(directory, "log"), batches))
-                ),
-            )
-            best["file_append"] = min(
-                best["file_append"], _seconds(lambda: _file_append(plain, batches))
-            )
-            sizes: list[int] = []
-            best["log_read"] = min(
-                best["log_read"], _seconds(lambda: sizes.extend(_log_read(holder[0])))
-            )
+            times["file_append"].append(_file_append(plain, batches))
+            sizes, seconds = _log_read(log, _fetch_offsets(log))
             assert sum(sizes) == total, "the log read back a different number of bytes"
-            best["file_read"] = min(best["file_read"], _seconds(lambda: _file_read(plain, sizes)))
-            holder[0].disk.close()
+            times["log_read"].append(seconds)
+            times["file_read"].append(_file_read(plain, sizes))
+            log.disk.close()
     megabytes = total / 1e6
     return Result(
         case=case,
         total_bytes=total,
-        log_append=megabytes / best["log_append"],
-        file_append=megabytes / best["file_append"],
-        log_read=megabytes / best["log_read"],
-        file_read=megabytes / best["file_read"],
+        log_append=megabytes / min(times["log_append"]),
+        file_append=megabytes / min(times["file_append"]),
+        log_read=megabytes / min(times["log_read"]),
+        file_read=megabytes / min(times["file_read"]),
     )
 
 

@@ -73,10 +73,13 @@ class Site:
     result: subprocess.CompletedProcess[str]
 
     def page(self, name: str) -> str:
-        """The HTML of page ``name`` (``concepts/architecture``), asserting the build passed."""
-        assert self.result.returncode == 0, _report(self.result)
+        """The HTML of page ``name`` (``concepts/architecture``).
+
+        With ``--keep-going`` Sphinx writes every page even when a warning fails the build, so
+        the content tests judge the content and leave the warnings to the first test.
+        """
         path = self.out / f"{name}.html"
-        assert path.is_file(), f"{name}.html was not built"
+        assert path.is_file(), f"{name}.html was not built\n{_report(self.result)}"
         return path.read_text(encoding="utf-8")
 
 

@@ -59,7 +59,13 @@ from glasskafka.log.validation import (
     validate_follower_batches,
     validate_leader_batch,
 )
-from glasskafka.records import BatchHeader, read_header, set_max_timestamp, stamp
+from glasskafka.records import (
+    BATCH_HEADER_SIZE,
+    BatchHeader,
+    read_header,
+    set_max_timestamp,
+    stamp,
+)
 from glasskafka.storage import Disk
 
 __all__ = ["LogAppendInfo", "PartitionLog"]
@@ -188,16 +194,23 @@ class PartitionLog:
                 ErrorCode.FENCED_LEADER_EPOCH,
                 f"leader epoch {leader_epoch} is older than the log's epoch {self.latest_epoch}",
             )
-        stamped = stamp(batch, base_offset=self.log_end_offset, partition_leader_epoch=leader_epoch)
-        log_append_time_ms = -1
+        base_offset = self.log_end_offset
         if self.config.message_timestamp_type == "LogAppendTime":
             # LogAppendTime overwrites the batch's timestamp, which lies inside the CRC, so
-            # this is the one case where the leader recomputes it (LogValidator).
+            # this is the one case where the leader rewrites the batch (LogValidator).
+            stamped = stamp(batch, base_offset=base_offset, partition_leader_epoch=leader_epoch)
             stamped = set_max_timestamp(stamped, log_append_time=True, max_timestamp=now_ms)
-            log_append_time_ms = now_ms
-        header = read_header(stamped)
-        self._append(stamped, header, now_ms=now_ms)
-        return self._info([header], valid_bytes=header.size, log_append_time_ms=log_append_time_ms)
+            header = read_header(stamped)
+            self._append(header, stamped, now_ms=now_ms)
+            return self._info([header], valid_bytes=header.size, log_append_time_ms=now_ms)
+        # The base offset and the leader epoch lie in the first 21 bytes, outside the CRC: stamp
+        # a copy of the header alone and append the rest of the producer's bytes as they are.
+        head = stamp(
+            batch[:BATCH_HEADER_SIZE], base_offset=base_offset, partition_leader_epoch=leader_epoch
+        )
+        header = read_header(head)
+        self._append(header, head, memoryview(batch)[BATCH_HEADER_SIZE:], now_ms=now_ms)
+        return self._info([header], valid_bytes=header.size, log_append_time_ms=-1)
 
     def append_as_follower(self, records: bytes, *, now_ms: int) -> LogAppendInfo:
         """Append batches fetched from the leader, keeping their offsets and epochs.
@@ -213,11 +226,11 @@ class PartitionLog:
         )
         view = memoryview(records)
         for position, header in found:
-            self._append(bytes(view[position : position + header.size]), header, now_ms=now_ms)
+            self._append(header, view[position : position + header.size], now_ms=now_ms)
         valid = sum(header.size for _, header in found)
         return self._info([header for _, header in found], valid_bytes=valid, log_append_time_ms=-1)
 
-    def _append(self, batch: bytes, header: BatchHeader, *, now_ms: int) -> None:
+    def _append(self, header: BatchHeader, *parts: bytes | memoryview, now_ms: int) -> None:
         """Roll if needed, note the epoch, append; flush every ``flush.messages`` records."""
         if self.active_segment.should_roll(
             header,
@@ -232,7 +245,7 @@ class PartitionLog:
             epoch=header.partition_leader_epoch, start_offset=header.base_offset
         ):
             self._save_epochs()
-        self.active_segment.append(batch, header)
+        self.active_segment.append(header, *parts)
         self.unflushed_records += header.records_count
         if self.unflushed_records >= self.config.flush_messages:
             self.flush()

@@ -33,7 +33,7 @@ glasskafka reads the bytes into memory (bounded by the fetch's ``max_bytes``).
 
 from __future__ import annotations
 
-import struct
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -58,11 +58,6 @@ MAX_RELATIVE_OFFSET = 2**31 - 1
 """Index entries store offsets relative to the base in an int32; a segment rolls before that."""
 
 _NO_TIMESTAMP = -1
-# Base offset (8 bytes) and batchLength (4), then lastOffsetDelta at byte 23: enough to walk
-# batches in a buffer without building a BatchHeader for each.
-_BASE_AND_LENGTH = struct.Struct(">qi")
-_LAST_OFFSET_DELTA = struct.Struct(">i")
-_LAST_OFFSET_DELTA_POS = 23
 
 
 @dataclass(slots=True, kw_only=True)
@@ -177,20 +172,25 @@ class LogSegment:
             return header.max_timestamp - self.first_batch_timestamp
         return now_ms - self.created_ms
 
-    def append(self, batch: bytes, header: BatchHeader) -> int:
-        """Append one validated, stamped batch; return the file position it was written at.
+    def append(self, header: BatchHeader, *parts: bytes | memoryview) -> int:
+        """Append one validated, stamped batch, given as consecutive ``parts``; return the file
+        position it was written at.
 
+        Passing the stamped header and a view of the rest lets the caller append without
+        copying the batch (a crash between the parts leaves a torn tail, which recovery cuts).
         Adds an offset-index entry (and maybe a time-index entry) every ``index.interval.bytes``.
         Invariants: LOG-3.
         """
-        position = self.disk.append(self.log_path, batch)
+        position = self.disk.append(self.log_path, parts[0])
+        for part in parts[1:]:
+            self.disk.append(self.log_path, part)
         if header.max_timestamp > self.max_timestamp:
             self.max_timestamp = header.max_timestamp
             self.offset_of_max_timestamp = header.last_offset
         if self.first_batch_timestamp is None:
             self.first_batch_timestamp = header.max_timestamp
         self.note_batch(header, position)
-        self.size = position + len(batch)
+        self.size = position + header.size
         self.next_offset = header.next_offset
         return position
 
@@ -254,8 +254,8 @@ class LogSegment:
 
         With ``min_one_batch`` the first batch is returned even if it alone exceeds
         ``max_bytes`` (KIP-74).  Only batches that end below ``max_offset`` (the high watermark,
-        for consumers) are returned.  Reads at most one batch's header per batch skipped by the
-        index scan, then one bounded read.  Invariants: LOG-2.
+        for consumers) are returned.  Only headers are read to find both ends (the index jumps
+        most of the way), then exactly the bytes returned, in one read.  Invariants: LOG-2.
         """
         found = self.find_batch(offset)
         if found is None:
@@ -265,9 +265,31 @@ class LogSegment:
             return b""
         if first.size > max_bytes:
             return self.disk.read(self.log_path, start, first.size) if min_one_batch else b""
-        chunk = self.disk.read(self.log_path, start, min(max_bytes, self.size - start))
-        end = _whole_batches(chunk, max_offset)
-        return chunk if end == len(chunk) else chunk[:end]
+        end = self._end_of_whole_batches(start + first.size, start + max_bytes, max_offset)
+        return self.disk.read(self.log_path, start, end - start)
+
+    def _end_of_whole_batches(self, position: int, limit: int, max_offset: int | None) -> int:
+        """Where the run of whole batches from ``position`` ends, without passing ``limit`` or
+        reaching ``max_offset``.
+
+        The index jumps most of the way: every batch before an entry's position ends at or
+        before it and below the entry's offset.  Headers are read only from there on.
+        """
+        index = self.offset_index
+        number = bisect.bisect_right(index.positions, limit) - 1
+        if max_offset is not None:
+            number = min(
+                number,
+                bisect.bisect_right(index.relative_offsets, max_offset - self.base_offset) - 1,
+            )
+        if number >= 0 and index.positions[number] > position:
+            position = index.positions[number]
+        for batch_position, header in self.batches_from(position):
+            too_far = max_offset is not None and header.last_offset >= max_offset
+            if batch_position + header.size > limit or too_far:
+                break
+            position = batch_position + header.size
+        return position
 
     def offset_for_timestamp(self, timestamp: int, *, starting_offset: int) -> int | None:
         """The first offset ``>= starting_offset`` whose record has a timestamp ``>= timestamp``.
@@ -359,22 +381,3 @@ class LogSegment:
         """Remove the segment's files (durably, per the ``Disk`` contract)."""
         for path in self.paths:
             self.disk.delete(path)
-
-
-def _whole_batches(chunk: bytes, max_offset: int | None) -> int:
-    """The length of the longest run of whole batches at the start of ``chunk``.
-
-    Stops before a batch cut off by the end of ``chunk`` or one that reaches ``max_offset``.
-    """
-    position = 0
-    while position + LOG_OVERHEAD <= len(chunk):
-        base_offset, batch_length = _BASE_AND_LENGTH.unpack_from(chunk, position)
-        end = position + LOG_OVERHEAD + batch_length
-        if end > len(chunk):
-            break
-        if max_offset is not None:
-            (delta,) = _LAST_OFFSET_DELTA.unpack_from(chunk, position + _LAST_OFFSET_DELTA_POS)
-            if base_offset + delta >= max_offset:
-                break
-        position = end
-    return position

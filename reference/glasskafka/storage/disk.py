@@ -71,8 +71,12 @@ class Disk(abc.ABC):
         """Create or replace file ``path`` with ``data`` (not durable until :meth:`fsync`)."""
 
     @abc.abstractmethod
-    def append(self, path: str, data: bytes) -> int:
-        """Append ``data`` to file ``path`` (created if missing); return the position written at."""
+    def append(self, path: str, data: bytes | bytearray | memoryview) -> int:
+        """Append ``data`` to file ``path`` (created if missing); return the position written at.
+
+        ``data`` may be any bytes-like object, so a caller can append a slice of a larger buffer
+        (a ``memoryview``) without copying it first.
+        """
 
     @abc.abstractmethod
     def truncate(self, path: str, size: int) -> None:

@@ -79,7 +79,7 @@ class RealDisk(Disk):
         with open(self._full(path), "wb") as handle:
             handle.write(data)
 
-    def append(self, path: str, data: bytes) -> int:
+    def append(self, path: str, data: bytes | bytearray | memoryview) -> int:
         if path not in self._handles and not os.path.exists(self._full(path)):
             open(self._full(path), "wb").close()
         handle = self._handle(path)

@@ -88,7 +88,7 @@ class SimDisk(Disk):
         entry = self.files.setdefault(path, _SimFile())
         entry.current = bytearray(data)
 
-    def append(self, path: str, data: bytes) -> int:
+    def append(self, path: str, data: bytes | bytearray | memoryview) -> int:
         self._check_parent(path)
         entry = self.files.setdefault(path, _SimFile())
         position = len(entry.current)
