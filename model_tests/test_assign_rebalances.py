@@ -76,6 +76,7 @@ class RebalanceMachine(RuleBasedStateMachine):
 
     strategy: ClassVar[AssignmentStrategy] = AssignmentStrategy.COOPERATIVE_STICKY
     protocol: ClassVar[str | None] = None
+    old_clients_only: ClassVar[bool | None] = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,7 +101,7 @@ class RebalanceMachine(RuleBasedStateMachine):
     @initialize(counts=st.lists(st.integers(1, 6), min_size=2, max_size=3), old=st.booleans())
     def create_group(self, counts: list[int], old: bool) -> None:
         self.topics = {TopicName(t): c for t, c in zip(TOPICS, counts, strict=False)}
-        self.old_clients = old
+        self.old_clients = old if self.old_clients_only is None else self.old_clients_only
 
     @precondition(lambda self: len(self.members) + len(self.zombies) < len(MEMBERS))
     @rule(data=st.data())
@@ -280,10 +281,16 @@ def machine_for(
     *,
     assignor: Assignor | None = None,
     protocol: str | None = None,
+    old_clients: bool | None = None,
     name: str | None = None,
 ) -> type[RebalanceMachine]:
-    """A :class:`RebalanceMachine` subclass for ``strategy`` (optionally a broken assignor)."""
-    namespace: dict[str, object] = {"strategy": strategy, "protocol": protocol}
+    """A :class:`RebalanceMachine` subclass for ``strategy`` (optionally a broken assignor,
+    another protocol, or a group of only old or only new clients)."""
+    namespace: dict[str, object] = {
+        "strategy": strategy,
+        "protocol": protocol,
+        "old_clients_only": old_clients,
+    }
     if assignor is not None:
         namespace["make_assignor"] = lambda self: assignor
     return type(

@@ -687,7 +687,7 @@ class StaleVersionServer(CoordinationServer):
 class HastyTracker(SessionTracker):
     """Sessions that expire after half their timeout."""
 
-    def deadline(self, now_ms: Millis, timeout_ms: int) -> Millis:
+    def deadline(self, now_ms: Millis, *, timeout_ms: int) -> Millis:
         return Millis(now_ms + timeout_ms // 2)
 
 

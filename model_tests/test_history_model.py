@@ -77,7 +77,7 @@ ALL_SPECS = frozenset(f"DELIV-{n}" for n in range(1, 11))
 class Fault(enum.Enum):
     """A broken variant of the model; each breaks the invariant named in its comment."""
 
-    LOSE_ACKED_WRITE = "the leader truncates its newest record after acknowledging it"  # 3, 4
+    LOSE_ACKED_WRITE = "the leader truncates its newest record after acknowledging it"  # DELIV-3, 4
     DUPLICATE_APPEND = "a retried batch without idempotence is appended twice"  # DELIV-5
     FAIL_BUT_APPEND = "NOT_ENOUGH_REPLICAS is returned, yet the record was appended"  # DELIV-6
     SKIP_RECORD = "a fetch skips one record (a stale fetch position)"  # DELIV-7

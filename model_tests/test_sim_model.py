@@ -243,7 +243,7 @@ class ReorderingNetwork(Network):
     """Broken on purpose: lets a later message overtake an earlier one on the same connection."""
 
     def _deliver_at_ms(self, connection: Connection, now_ms: int) -> int:
-        return now_ms + self.rng.randint(self.config.min_delay_ms, self.config.max_delay_ms)
+        return now_ms + self._delay_ms()  # no FIFO clamp: a later message may overtake
 
     def take(self, sender: NodeId, receiver: NodeId, sequence: int) -> InFlight | None:
         connection = self.connections.get((sender, receiver))

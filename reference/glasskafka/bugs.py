@@ -31,6 +31,13 @@ class BugFlags:
     index_entry_off_by_one: bool = False
     recover_without_crc_check: bool = False
     assign_partition_twice: bool = False
+    truncate_to_local_hw_on_follow: bool = False
+    kip101_lookup: bool = False
+    skip_truncation_if_same_leader: bool = False
+    unfenced_fetch: bool = False
+    expand_isr_on_hw_only: bool = False
+    apply_isr_change_before_zk_ack: bool = False
+    ack_before_hw: bool = False
 
     def enabled(self) -> tuple[str, ...]:
         """Names of the flags that are on, in declaration order."""
@@ -63,19 +70,22 @@ CATALOGUE: dict[str, BugInfo] = {
     for info in (
         BugInfo(
             name="index_entry_off_by_one",
-            summary="The offset index records each entry one batch too late, so a lookup can "
-            "land past the batch that holds the wanted offset.",
+            summary="The offset index records each entry one batch too late: the position "
+            "where the indexed batch ends (the next batch's start) instead of where it starts, "
+            "so a lookup of that batch's offsets lands past the batch that holds them.",
             breaks=("LOG-3",),
             location="glasskafka/log/index.py",
-            source="a classic sparse-index bug; Kafka's OffsetIndex maps a batch to its position",
+            source="a classic sparse-index off-by-one; Kafka's LogSegment.append indexes the "
+            "position taken before the batch is written (physicalPosition = log.sizeInBytes())",
         ),
         BugInfo(
             name="recover_without_crc_check",
-            summary="Recovery after a crash checks batch lengths but not CRCs, so a torn or "
-            "corrupt tail is kept as if it were data.",
+            summary="Recovery after a crash checks batch lengths but not CRCs, so a batch "
+            "whose length survived a power loss but whose bytes did not is kept as data.",
             breaks=("LOG-4",),
             location="glasskafka/log/recovery.py",
-            source="Kafka's LogSegment.recover validates every batch (UnifiedLog.scala)",
+            source="Kafka's LogSegment.recover calls batch.ensureValid() (the CRC check) on "
+            "every batch it recovers (LogLoader.recoverSegment)",
         ),
         BugInfo(
             name="assign_partition_twice",
@@ -85,6 +95,75 @@ CATALOGUE: dict[str, BugInfo] = {
             location="glasskafka/assignors/claims.py",
             source="KAFKA-12984 (apache/kafka PR #10985): AbstractStickyAssignor now invalidates "
             "partitions claimed by several members in one generation",
+        ),
+        BugInfo(
+            name="truncate_to_local_hw_on_follow",
+            summary="A replica that becomes a follower (after a restart or a new LeaderAndIsr) "
+            "cuts its log back to its own high watermark instead of asking the leader where its "
+            "epoch ends, so it can drop a record the leader already committed (scenario S1; with "
+            "lossy crashes, S2).",
+            breaks=("REPL-2", "REPL-4", "REPL-5", "REPL-14"),
+            location="glasskafka/broker/replica_manager.py",
+            source="KIP-101 (Kafka before 0.11 truncated followers to the high watermark)",
+        ),
+        BugInfo(
+            name="kip101_lookup",
+            summary="The leader answers OffsetForLeaderEpoch with the start offset of the first "
+            "epoch larger than the one asked and no epoch of its own, so after a quick "
+            "succession of leaders a follower keeps a record that differs from the leader's "
+            "(scenario S3).",
+            breaks=("REPL-1", "REPL-14"),
+            location="glasskafka/broker/fetch_path.py",
+            source="KIP-279 (the lookup of KIP-101 before Kafka 2.0)",
+        ),
+        BugInfo(
+            name="skip_truncation_if_same_leader",
+            summary="A follower that receives a newer leader epoch skips reconciling its log "
+            "when the leader is the broker it already followed, so it keeps a tail written in "
+            "an epoch it never heard of (scenario S4).",
+            breaks=("REPL-1",),
+            location="glasskafka/broker/replica_manager.py",
+            source="KAFKA-7164 (apache/kafka PR #5436): truncate on every leader epoch change",
+        ),
+        BugInfo(
+            name="unfenced_fetch",
+            summary="The leader ignores the current leader epoch that Fetch and "
+            "OffsetForLeaderEpoch carry, as brokers did before KIP-320: a zombie follower of an "
+            "older epoch is served and counted toward the high watermark and the ISR "
+            "(scenario S5).",
+            breaks=("REPL-12", "REPL-1"),
+            location="glasskafka/broker/partition.py",
+            source="KIP-320, KAFKA-6880 (zombie replicas rejoining without truncation)",
+        ),
+        BugInfo(
+            name="expand_isr_on_hw_only",
+            summary="The leader adds a follower to the ISR as soon as the follower's log end "
+            "offset reaches the leader's high watermark, without requiring the leader-epoch "
+            "start offset or a fetch in the current epoch, so a new leader whose HW still lags "
+            "admits a follower that lacks committed records (scenario S6).",
+            breaks=("REPL-13", "REPL-2", "REPL-5"),
+            location="glasskafka/broker/isr.py",
+            source="KAFKA-7128; the ISR expansion rule of KIP-320",
+        ),
+        BugInfo(
+            name="apply_isr_change_before_zk_ack",
+            summary="While the leader's ISR write is not yet confirmed by the coordination "
+            "service, it advances the high watermark over the smaller of the current and the "
+            "proposed ISR instead of their union (the maximal ISR), so it can acknowledge a "
+            "record that a replica in the ZooKeeper ISR does not hold (scenario S7).",
+            breaks=("REPL-8", "REPL-2"),
+            location="glasskafka/broker/partition.py",
+            source="KIP-497 (maximalIsr); hachikuji/kafka-specification AsyncIsr.tla",
+        ),
+        BugInfo(
+            name="ack_before_hw",
+            summary="The leader answers an acks=all produce right after its local append, "
+            "before the high watermark passes the batch, so acks=all silently behaves like "
+            "acks=1 and an acknowledged record can be lost in a clean election.",
+            breaks=("REPL-5", "REPL-4"),
+            location="glasskafka/broker/produce_path.py",
+            source="Kafka's design, \"Replication\": acks=all waits for the full ISR "
+            "(DelayedProduce in ReplicaManager.appendRecords)",
         ),
     )
 }

@@ -391,3 +391,12 @@ def test_the_client_is_plain_data() -> None:
     assert twin.on_timer(twin.ping_timer, Millis(2000)) == broker.zk.on_timer(
         broker.zk.ping_timer, Millis(2000)
     )
+
+
+def test_closing_before_connecting_closes_at_once() -> None:
+    client = CoordinationClient(server=ZK, session_timeout_ms=6000)
+    step = client.close(ctx="bye", now_ms=Millis(0))
+    assert step.outputs == () and [
+        e.error for e in step.events if isinstance(e, RequestCompleted)
+    ] == [KeeperErrorCode.OK]
+    assert client.state is ClientState.CLOSED

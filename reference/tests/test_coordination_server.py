@@ -46,6 +46,8 @@ from glasskafka.coordination.sessions import initial_session_id
 from glasskafka.errors import GlassKafkaError
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import Message, Output, Send, SetTimer
+from hypothesis import given
+from hypothesis import strategies as st
 
 B1, B2, CONTROLLER = NodeId("broker-1"), NodeId("broker-2"), NodeId("controller")
 FIRST_SESSION = SessionId(1 << 56)  # server id 1 in the top byte, start time 0
@@ -578,3 +580,30 @@ def test_check_invariants_catches_a_corrupted_tree() -> None:
     del server.tree.znodes["/"]
     with pytest.raises(AssertionError, match="COORD-1"):
         server.check_invariants()
+
+
+@given(
+    path=st.text(max_size=12) | st.sampled_from(["/", "/a", "/a/b", "/zookeeper"]),
+    data=st.binary(max_size=16),
+    version=st.integers(min_value=-(2**40), max_value=2**40),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_any_request_gets_an_answer_and_keeps_the_invariants(
+    path: str, data: bytes, version: int, flags: tuple[bool, bool, bool]
+) -> None:
+    ephemeral, sequential, watch = flags
+    server = started()
+    connect(server, B1)
+    for request in (
+        CreateRequest(xid=1, path=path, data=data, ephemeral=ephemeral, sequential=sequential),
+        SetDataRequest(xid=2, path=path, data=data, version=version),
+        GetDataRequest(xid=3, path=path, watch=watch),
+        GetChildrenRequest(xid=4, path=path, watch=watch),
+        ExistsRequest(xid=5, path=path, watch=watch),
+        DeleteRequest(xid=6, path=path, version=version),
+    ):
+        replies = [
+            o.message for o in ask(server, B1, request) if isinstance(o, Send) and o.to == B1
+        ]
+        answers = [r for r in replies if not isinstance(r, WatchEvent)]
+        assert len(answers) == 1 and getattr(answers[0], "xid", None) == request.xid

@@ -19,10 +19,12 @@ from glasskafka.coordination import (
     EventType,
     KeeperErrorCode,
     KeeperState,
+    SessionId,
     Shell,
     ShellStep,
     Stat,
     WatchEvent,
+    Zxid,
 )
 from glasskafka.coordination.shell import (
     CreateCommand,
@@ -49,6 +51,8 @@ from glasskafka.coordination.shell_output import (
 )
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import Send
+from hypothesis import given
+from hypothesis import strategies as st
 
 ZK, ME = NodeId("zk"), NodeId("zk-shell")
 DOCS_PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "concepts" / "coordination.md"
@@ -244,7 +248,7 @@ def test_hostile_data_is_stored_as_given_and_never_crashes_the_shell() -> None:
     session = Session()
     assert session.run("create /a \udcff\ud800") == ["Created /a"]
     assert session.server.znode("/a") is not None
-    assert session.run("get /a") == ["\ufffd\ufffd\ufffd\ufffd"]  # undecodable bytes replaced
+    assert session.run("get /a") == ["\ufffd" * 6]  # each undecodable byte replaced
     long_line = "create /b " + "x" * 2_000_000
     assert session.run(long_line) == ["Arguments are not valid : /b"]  # over jute.maxbuffer
     assert session.server.znode("/b") is None
@@ -269,9 +273,18 @@ def test_hex_is_javas_long_to_hex_string() -> None:
 
 def test_the_stat_block_has_zkclis_eleven_lines() -> None:
     stat = Stat(
-        czxid=2, mzxid=3, ctime_ms=0, mtime_ms=1000, version=1, cversion=4, aversion=0,
-        ephemeral_owner=0x100000000000000, data_length=7, num_children=2, pzxid=5,
-    )  # fmt: skip
+        czxid=Zxid(2),
+        mzxid=Zxid(3),
+        ctime_ms=Millis(0),
+        mtime_ms=Millis(1000),
+        version=1,
+        cversion=4,
+        aversion=0,
+        ephemeral_owner=SessionId(0x100000000000000),
+        data_length=7,
+        num_children=2,
+        pzxid=Zxid(5),
+    )
     assert format_stat(stat) == [
         "cZxid = 0x2",
         "ctime = Thu Jan 01 00:00:00 UTC 1970",
@@ -316,3 +329,11 @@ def test_error_codes_keep_zookeepers_numbers_and_texts() -> None:
     assert repr(KeeperErrorCode.NONODE) == "KeeperErrorCode.NONODE"
     assert [int(t) for t in EventType] == [-1, 1, 2, 3, 4]
     assert (int(KeeperState.SyncConnected), int(KeeperState.Expired)) == (3, -112)
+
+
+@given(line=st.text(max_size=80))
+def test_any_line_gets_an_answer_and_never_a_crash(line: str) -> None:
+    session = Session()
+    printed = session.run(line)
+    assert isinstance(printed, list) and all(isinstance(text, str) for text in printed)
+    assert not session.shell.busy

@@ -44,8 +44,7 @@ from glasskafka.history import (
 from glasskafka.ids import Offset, PartitionId, TopicName
 from hypothesis import given
 from hypothesis import strategies as st
-
-from reference.tests.test_history_examples import EXAMPLES, Book
+from tests.test_history_examples import EXAMPLES, Book
 
 # -- round trips -------------------------------------------------------------------------------
 
@@ -259,7 +258,16 @@ def test_nested_fields_are_named_by_their_path() -> None:
 
 def test_binary_garbage_is_not_utf8() -> None:
     error = _error(b"\x00\xff\xfe garbage \x80\n")
-    assert error.line == 1 and "not UTF-8 text (byte 0xff at column 1)" in str(error)
+    assert error.line == 1 and "not UTF-8 text (byte 0xff, the line's byte 2)" in str(error)
+    error = _error("\ud800\n")  # a lone surrogate in a str
+    assert error.line == 1 and "not UTF-8 text" in str(error)
+
+
+def test_a_value_nested_near_the_recursion_limit_is_refused_cleanly() -> None:
+    for depth in range(900, 1000, 7):
+        text = '{"op": ' + "[" * depth + "]" * depth + "}\n"
+        error = _error(text)
+        assert error.line == 1 and ("unknown operation" in str(error) or "deeply" in str(error))
 
 
 def test_a_huge_number_is_refused_not_parsed() -> None:
@@ -291,7 +299,7 @@ def test_read_history_names_the_file(tmp_path: Any) -> None:
     path.write_text("oops\n", encoding="utf-8")
     with pytest.raises(HistoryFormatError, match=r"h\.jsonl: line 1: not valid JSON"):
         read_history(path)
-    with pytest.raises(GlassKafkaError, match="cannot read history file .*missing"):
+    with pytest.raises(GlassKafkaError, match=r"cannot read history file .*missing"):
         read_history(tmp_path / "missing")
     with pytest.raises(GlassKafkaError, match="cannot read history file"):
         read_history(tmp_path)
@@ -323,7 +331,7 @@ def test_a_value_sent_twice_is_refused() -> None:
     assert (error.line, error.field) == (2, "value")
     assert "already sent at line 1" in str(error)
     # The same value in another topic, or with another key, is another record.
-    other = _line(topic="u") + _line(index=1, key="k") + _line(index=2, value=1)
+    other = _line(index=1, topic="u") + _line(index=2, key="k") + _line(index=3, value=1)
     assert len(parse_history(_line() + other).operations) == 4
 
 

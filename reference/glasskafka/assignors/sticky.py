@@ -34,10 +34,9 @@ Spec IDs: ASSIGN-1, ASSIGN-2, ASSIGN-3, ASSIGN-4, ASSIGN-5.
 Simplified from Kafka: a member's topic list is treated as a set (Kafka's client never sends a
 topic twice).  Three deliberate differences keep ASSIGN-1 and ASSIGN-4 true where Kafka's Java
 breaks them, each only for inputs with stale or conflicting claims: ``claims.py`` and
-``general.py`` describe two; the third is here - after the general builder, a partition claimed
-by two members in one generation is held back for a round like any other transferring partition
-(Kafka holds it back only in the constrained builder, so with members that send no generation a
-stale claimant can be handed a partition its current owner is still consuming).
+``general.py`` describe two; the third is here - after the general builder, a partition counts
+as *added* to a member unless that member's claim on it survived validation, so a partition
+handed back to a stale claimant is held back for a round (:func:`_added_and_revoked`).
 """
 
 from __future__ import annotations
@@ -100,7 +99,7 @@ class _Built:
     transferring: dict[TopicPartition, MemberId] | None
     builder: Builder
     max_generation: int
-    multi_owner: frozenset[TopicPartition]
+    validated: Mapping[MemberId, list[TopicPartition]]
 
 
 def _run(
@@ -112,7 +111,7 @@ def _run(
 ) -> _Built:
     topics = assignable_topics(partitions_per_topic, subscriptions)
     if not subscriptions:
-        return _Built({}, {}, Builder.CONSTRAINED, previous_max_generation, frozenset())
+        return _Built({}, {}, Builder.CONSTRAINED, previous_max_generation, {})
     members = hash_map_order(list(subscriptions), java_string_hash)
     member_data = {member: read_member(subscriptions[member]) for member in members}
     claims = validate_claims(
@@ -123,16 +122,17 @@ def _run(
         previous_max_generation=previous_max_generation,
         bugs=bugs,
     )
+    validated = {member: list(partitions) for member, partitions in claims.owned.items()}
     if claims.all_subscriptions_equal:
         assignment, transferring = build_constrained(topics, claims.owned, claims.multi_owner)
         return _Built(
-            assignment, transferring, Builder.CONSTRAINED, claims.max_generation, claims.multi_owner
+            assignment, transferring, Builder.CONSTRAINED, claims.max_generation, validated
         )
     topics_of = {m: tuple(dict.fromkeys(subscriptions[m].topics)) for m in members}
     assignment = build_general(
         topics, members, topics_of, member_data, claims.owned, claims.max_generation
     )
-    return _Built(assignment, None, Builder.GENERAL, claims.max_generation, claims.multi_owner)
+    return _Built(assignment, None, Builder.GENERAL, claims.max_generation, validated)
 
 
 def sticky_outcome(
@@ -176,13 +176,7 @@ def cooperative_sticky_outcome(
     )
     assignment, transferring = built.assignment, built.transferring
     if transferring is None:
-        transferring = _added_and_revoked(subscriptions, assignment)
-        # Kafka computes this set from ownedPartitions alone, so a partition that two members
-        # claimed in one generation and that goes back to one of them is not held back, while
-        # the other claimant may still consume it.  The constrained builder always holds such a
-        # partition back; glasskafka does the same here (ASSIGN-4).
-        for member, partitions in assignment.items():
-            transferring.update({tp: member for tp in partitions if tp in built.multi_owner})
+        transferring = _added_and_revoked(subscriptions, built.validated, assignment)
     for partition, new_owner in transferring.items():
         # First revoke, then reassign in the follow-up rebalance (KIP-429).
         if partition in assignment[new_owner]:
@@ -197,15 +191,23 @@ def cooperative_sticky_outcome(
 
 def _added_and_revoked(
     subscriptions: Mapping[MemberId, Subscription],
+    validated: Mapping[MemberId, list[TopicPartition]],
     assignment: Mapping[MemberId, list[TopicPartition]],
 ) -> dict[TopicPartition, MemberId]:
-    """Partitions newly added to some member while revoked from another, with the new owner."""
+    """Partitions newly added to some member while revoked from another, with the new owner.
+
+    "Revoked" is measured against what members report owning; "added" against the claims that
+    survived validation.  Kafka measures both against the reports, so a partition handed back to
+    a member whose stale claim on it lost validation does not count as added, and it reaches that
+    member while the rightful owner may still be consuming it.  glasskafka holds it back for one
+    round instead (ASSIGN-4); the two differ only when claims conflict.
+    """
     added: dict[TopicPartition, MemberId] = {}
     revoked: set[TopicPartition] = set()
     for member, partitions in assignment.items():
-        owned = set(subscriptions[member].owned_partitions)
-        added.update({tp: member for tp in partitions if tp not in owned})
-        revoked.update(owned.difference(partitions))
+        kept = set(validated.get(member, ()))
+        added.update({tp: member for tp in partitions if tp not in kept})
+        revoked.update(set(subscriptions[member].owned_partitions).difference(partitions))
     return {tp: member for tp, member in added.items() if tp in revoked}
 
 

@@ -35,6 +35,7 @@ classes; ``.snapshot`` and ``.txnindex`` files are not written by glasskafka and
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import struct
 import sys
@@ -132,7 +133,13 @@ def _run(args: argparse.Namespace) -> int:
         verify_index_only=args.verify_index_only,
         max_bytes=args.max_bytes,
     )
-    return dump_files([name.strip() for name in files], options, out=sys.stdout, err=sys.stderr)
+    try:
+        return dump_files([name.strip() for name in files], options, out=sys.stdout, err=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (``dump-log ... | head``): stop quietly.  Pointing stdout at
+        # /dev/null keeps Python's exit-time flush from failing again (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def dump_files(files: Sequence[str], options: DumpOptions, *, out: TextIO, err: TextIO) -> int:
@@ -146,10 +153,12 @@ def dump_files(files: Sequence[str], options: DumpOptions, *, out: TextIO, err: 
             report.problem(f"glasskafka dump-log: {path}: {what}")
             continue
         try:
-            with path.open("rb") as stream:
-                _dump_one(path, stream, options, report)
+            stream = path.open("rb")
         except OSError as error:
             report.problem(f"glasskafka dump-log: {path}: cannot read: {error.strerror}")
+            continue
+        with stream:
+            _dump_one(path, stream, options, report)
     for name, mismatches in report.mismatches.items():
         print(f"Mismatches in :{name}", file=err)
         for index_offset, log_offset in mismatches:

@@ -16,7 +16,12 @@ path                                           content
 ``/brokers/topics/<t>/partitions/<p>/state``   leader, leader_epoch, isr, controller_epoch
 ``/admin/delete_topics/<topic>``               a request to delete the topic
 ``/isr_change_notification/isr_change_<seq>``  partitions whose ISR a leader changed
+``/config/topics/<topic>``                     the topic's config overrides
 =============================================  ==============================================
+
+Two leader ids are special: ``-1`` (:data:`NO_LEADER`) in a state znode means the partition is
+offline, and ``-2`` (:data:`LEADER_DURING_DELETE`) appears only in UpdateMetadata, telling brokers
+to drop a deleted partition from their metadata cache (Kafka's ``LeaderAndIsr.LeaderDuringDelete``).
 
 Both the ``broker`` and ``controller`` packages use these helpers, so the two sides cannot drift.
 JSON is written with sorted keys and no spaces, so equal states give equal bytes (DESIGN §7).
@@ -38,10 +43,15 @@ from glasskafka.ids import BrokerId, Epoch, PartitionId, TopicName
 
 __all__ = [
     "BROKER_IDS_PATH",
+    "CONFIG_PATH",
+    "CONFIG_TOPICS_PATH",
     "CONTROLLER_EPOCH_PATH",
     "CONTROLLER_PATH",
     "DELETE_TOPICS_PATH",
     "ISR_CHANGE_NOTIFICATION_PATH",
+    "ISR_CHANGE_SEQUENCE_PREFIX",
+    "LEADER_DURING_DELETE",
+    "NO_LEADER",
     "PERSISTENT_PATHS",
     "TOPICS_PATH",
     "BrokerRegistration",
@@ -54,14 +64,19 @@ __all__ = [
     "decode_isr_change",
     "decode_partition_state",
     "decode_topic_assignment",
+    "decode_topic_config",
+    "delete_topic_path",
     "encode_broker",
     "encode_controller",
     "encode_controller_epoch",
     "encode_isr_change",
     "encode_partition_state",
     "encode_topic_assignment",
+    "encode_topic_config",
+    "partition_path",
     "partition_state_path",
     "partitions_path",
+    "topic_config_path",
     "topic_path",
 ]
 
@@ -71,6 +86,19 @@ CONTROLLER_PATH = "/controller"
 CONTROLLER_EPOCH_PATH = "/controller_epoch"
 DELETE_TOPICS_PATH = "/admin/delete_topics"
 ISR_CHANGE_NOTIFICATION_PATH = "/isr_change_notification"
+CONFIG_PATH = "/config"
+CONFIG_TOPICS_PATH = "/config/topics"
+
+ISR_CHANGE_SEQUENCE_PREFIX = f"{ISR_CHANGE_NOTIFICATION_PATH}/isr_change_"
+"""A leader creates a *sequential* znode at this prefix after changing an ISR (Kafka's
+``IsrChangeNotificationSequenceZNode``); the controller reads and deletes it."""
+
+NO_LEADER = BrokerId(-1)
+"""The leader of an offline partition (Kafka's ``LeaderAndIsr.NoLeader``)."""
+
+LEADER_DURING_DELETE = BrokerId(-2)
+"""The leader UpdateMetadata names for a partition being deleted (Kafka's
+``LeaderAndIsr.LeaderDuringDelete``): brokers drop it from their metadata cache."""
 
 PERSISTENT_PATHS: tuple[str, ...] = (
     "/brokers",
@@ -99,8 +127,20 @@ def partitions_path(topic: TopicName) -> str:
     return f"{TOPICS_PATH}/{topic}/partitions"
 
 
+def partition_path(topic: TopicName, partition: PartitionId) -> str:
+    return f"{TOPICS_PATH}/{topic}/partitions/{partition}"
+
+
 def partition_state_path(topic: TopicName, partition: PartitionId) -> str:
     return f"{TOPICS_PATH}/{topic}/partitions/{partition}/state"
+
+
+def topic_config_path(topic: TopicName) -> str:
+    return f"{CONFIG_TOPICS_PATH}/{topic}"
+
+
+def delete_topic_path(topic: TopicName) -> str:
+    return f"{DELETE_TOPICS_PATH}/{topic}"
 
 
 def _dump(value: Mapping[str, Any]) -> bytes:
@@ -268,3 +308,19 @@ def decode_isr_change(data: bytes | None) -> tuple[tuple[TopicName, PartitionId]
             (TopicName(item["topic"]), PartitionId(_int(item, "partition", "isr change")))
         )
     return tuple(sorted(result))
+
+
+def encode_topic_config(configs: Mapping[str, str]) -> bytes:
+    """``/config/topics/<t>``: ``{"config":{"cleanup.policy":"compact"},"version":1}``."""
+    return _dump({"config": {key: configs[key] for key in sorted(configs)}, "version": 1})
+
+
+def decode_topic_config(data: bytes | None) -> dict[str, str]:
+    """The overrides of a topic config znode (Kafka's ``ConfigEntityZNode.decode``)."""
+    value = _load(data, "topic config")
+    config = value.get("config", {})
+    if not isinstance(config, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in config.items()
+    ):
+        raise ZnodeFormatError(f"topic config znode has no string-to-string config: {value!r}")
+    return dict(sorted(config.items()))

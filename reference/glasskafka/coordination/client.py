@@ -8,19 +8,16 @@ no I/O.  The host passes in what concerns the client (messages from the server, 
 timers, the loss of the connection) and gets back a :class:`ClientStep`: *outputs* to hand to the
 driver (``Send``, ``SetTimer``, ``CancelTimer``) and *events* to act on, matched with ``match``:
 
-=========================  ====================================================================
-event                      meaning, and what the host should do
-=========================  ====================================================================
-:class:`SessionConnected`  a session is up (``resumed`` if it is the same one as before); a new
-                           session must re-create its ephemeral znodes and re-set its watches
-:class:`SessionDisconnected` the connection broke; the session may well be alive, so keep
-                           going, but every request in flight failed with ``CONNECTIONLOSS``
-                           and may or may not have happened
-:class:`SessionExpired`    the session is gone, and its ephemerals with it; call
-                           :meth:`CoordinationClient.connect` for a new session and re-register
-:class:`RequestCompleted`  the answer to a request, with the ``ctx`` the host gave it
-:class:`WatchTriggered`    a watch fired; read again (setting a new watch) to see the new state
-=========================  ====================================================================
+* :class:`SessionConnected` -- a session is up, new or (``resumed``) the same one as before.  A
+  new session must re-create its ephemeral znodes and set its watches again.  A resumed one keeps
+  both, but a watch event in flight when the connection broke was lost with it, so re-read what
+  you watch (ZooKeeper's client library does the equivalent itself, with ``SetWatches``).
+* :class:`SessionDisconnected` -- the connection broke.  The session may well be alive, so keep
+  going; every request in flight failed with ``CONNECTIONLOSS`` and may or may not have happened.
+* :class:`SessionExpired` -- the session is gone, and its ephemerals with it.  Call
+  :meth:`CoordinationClient.connect` for a new session and register again.
+* :class:`RequestCompleted` -- the answer to a request, with the ``ctx`` the host gave it.
+* :class:`WatchTriggered` -- a watch fired; read again (setting a new watch) to see the new state.
 
 These are ZooKeeper's ``KeeperState`` changes (``SyncConnected``, ``Disconnected``, ``Expired``) and
 its asynchronous API's callbacks, whose ``ctx`` argument comes back with the result, as data.
@@ -237,8 +234,18 @@ class CoordinationClient:
         return ClientStep(outputs=(self._connect_request(now_ms),))
 
     def close(self, *, ctx: str = "", now_ms: Millis) -> ClientStep:
-        """End the session now (its ephemerals go at once); answered by a ``RequestCompleted``."""
-        return self.submit(CloseSessionRequest(xid=self._take_xid()), ctx=ctx, now_ms=now_ms)
+        """End the session now (its ephemerals go at once); answered by a ``RequestCompleted``.
+
+        Before any connection there is nothing to close: the client is closed at once.
+        """
+        request = CloseSessionRequest(xid=self._take_xid())
+        if self.state is ClientState.NOT_CONNECTED:
+            self.state = ClientState.CLOSED
+            closed = CloseSessionResponse(
+                xid=request.xid, zxid=self.last_zxid_seen, error=KeeperErrorCode.OK
+            )
+            return ClientStep(events=(RequestCompleted(xid=request.xid, ctx=ctx, response=closed),))
+        return self.submit(request, ctx=ctx, now_ms=now_ms)
 
     # -----------------------------------------------------------------------------------------
     # Requests (each returns at once; the answer arrives later as a RequestCompleted)

@@ -12,19 +12,15 @@ response carries the same ``xid`` with the server's ``zxid`` (ZooKeeper's ``Repl
 ``zxid``, ``err``).  The server answers a session's requests in the order they were sent, so a
 client can match answers to requests by ``xid`` and also rely on their order (COORD-7).
 
-=========================  ==========================  =========  =============================
-request                    response                    op code    ZooKeeper API
-=========================  ==========================  =========  =============================
-:class:`ConnectRequest`    :class:`ConnectResponse`    (connect)  ``new ZooKeeper(...)``
-:class:`PingRequest`       :class:`PingResponse`       11         (automatic heartbeats)
-:class:`CreateRequest`     :class:`CreateResponse`     1          ``create``
-:class:`DeleteRequest`     :class:`DeleteResponse`     2          ``delete``
-:class:`ExistsRequest`     :class:`ExistsResponse`     3          ``exists``
-:class:`GetDataRequest`    :class:`GetDataResponse`    4          ``getData``
-:class:`SetDataRequest`    :class:`SetDataResponse`    5          ``setData``
-:class:`GetChildrenRequest` :class:`GetChildrenResponse` 12       ``getChildren`` (with stat)
-:class:`CloseSessionRequest` :class:`CloseSessionResponse` -11    ``close``
-=========================  ==========================  =========  =============================
+* :class:`ConnectRequest` -> :class:`ConnectResponse`: the handshake (``new ZooKeeper(...)``);
+* :class:`PingRequest` -> :class:`PingResponse` (op code 11): automatic heartbeats;
+* :class:`CreateRequest` -> :class:`CreateResponse` (1): ``create``;
+* :class:`DeleteRequest` -> :class:`DeleteResponse` (2): ``delete``;
+* :class:`ExistsRequest` -> :class:`ExistsResponse` (3): ``exists``;
+* :class:`GetDataRequest` -> :class:`GetDataResponse` (4): ``getData``;
+* :class:`SetDataRequest` -> :class:`SetDataResponse` (5): ``setData``;
+* :class:`GetChildrenRequest` -> :class:`GetChildrenResponse` (12): ``getChildren`` with the stat;
+* :class:`CloseSessionRequest` -> :class:`CloseSessionResponse` (-11): ``close``.
 
 A :class:`WatchEvent` is a one-way notification (ZooKeeper sends it with ``xid = -1``): a watch
 that the session set fired, or (``type=None_``) the session's state changed.

@@ -181,7 +181,10 @@ class CoordinationServer(Node):
                 return []
 
     def on_timer(self, name: str, now_ms: Millis) -> list[Output]:
-        """Expire every session whose deadline has come, then re-arm.  Invariants: COORD-6, 9"""
+        """Expire every session whose deadline has come, then re-arm.
+
+        Invariants: COORD-6, COORD-9
+        """
         if name != EXPIRY_TIMER:
             return []
         self.expiry_timer_at_ms = None
@@ -214,9 +217,11 @@ class CoordinationServer(Node):
             return [Send(to=peer, message=refused)]
         if request.session_id == 0:
             self._next_zxid()  # createSession is a transaction in ZooKeeper
-            session = self.sessions.open(peer, request.timeout_ms, now_ms)
+            session = self.sessions.open(
+                peer, requested_timeout_ms=request.timeout_ms, now_ms=now_ms
+            )
         elif request.session_id in self.sessions.sessions:
-            session = self.sessions.attach(request.session_id, peer, now_ms)
+            session = self.sessions.attach(request.session_id, peer, now_ms=now_ms)
         else:
             expired = ConnectResponse(
                 error=KeeperErrorCode.SESSIONEXPIRED, session_id=request.session_id, timeout_ms=0
@@ -244,7 +249,7 @@ class CoordinationServer(Node):
         if request_problem(request) is not None:
             refused = error_response(request, KeeperErrorCode.BADARGUMENTS, self.last_zxid)
             return [Send(to=peer, message=refused)]
-        self.sessions.touch(session.session_id, now_ms)
+        self.sessions.touch(session.session_id, now_ms=now_ms)
         if isinstance(request, CloseSessionRequest):
             zxid = self._next_zxid()
             outputs = self.end_session(session.session_id, zxid)

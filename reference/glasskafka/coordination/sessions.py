@@ -29,6 +29,9 @@ Spec IDs: COORD-6 (ending a session), COORD-9 (timeouts and expiry).
 
 Simplified from Kafka: ZooKeeper also lets the client library ask for a timeout on reconnect and
 checks a session password; glasskafka keeps the timeout chosen at creation and has no passwords.
+A session resumed from another connection moves there and the old connection carries no session
+any more (its requests get ``SESSIONEXPIRED``); ZooKeeper closes the old connection instead and
+answers stragglers with ``SESSIONMOVED``.
 """
 
 from __future__ import annotations
@@ -84,11 +87,11 @@ class SessionTracker:
         """
         return max(self.min_session_timeout_ms, min(requested_ms, self.max_session_timeout_ms))
 
-    def deadline(self, now_ms: Millis, timeout_ms: int) -> Millis:
+    def deadline(self, now_ms: Millis, *, timeout_ms: int) -> Millis:
         """``now + timeout`` rounded up to the next tick (``ExpiryQueue.roundToNextInterval``)."""
         return Millis(((now_ms + timeout_ms) // self.tick_time_ms + 1) * self.tick_time_ms)
 
-    def open(self, peer: NodeId, requested_timeout_ms: int, now_ms: Millis) -> Session:
+    def open(self, peer: NodeId, *, requested_timeout_ms: int, now_ms: Millis) -> Session:
         """Create a session carried by ``peer`` (which drops any session it carried before)."""
         session_id = self.next_session_id
         self.next_session_id = SessionId(session_id + 1)
@@ -96,12 +99,12 @@ class SessionTracker:
         self.sessions[session_id] = Session(
             session_id=session_id,
             timeout_ms=timeout_ms,
-            expires_at_ms=self.deadline(now_ms, timeout_ms),
+            expires_at_ms=self.deadline(now_ms, timeout_ms=timeout_ms),
             peer=None,
         )
-        return self.attach(session_id, peer, now_ms)
+        return self.attach(session_id, peer, now_ms=now_ms)
 
-    def attach(self, session_id: SessionId, peer: NodeId, now_ms: Millis) -> Session:
+    def attach(self, session_id: SessionId, peer: NodeId, *, now_ms: Millis) -> Session:
         """Let ``peer``'s connection carry live session ``session_id`` from now on.
 
         The session leaves any connection that carried it, and ``peer`` stops carrying any other
@@ -113,7 +116,7 @@ class SessionTracker:
             self.detach_peer(session.peer)
         self.connections[peer] = session_id
         self.sessions[session_id] = dataclasses.replace(self.sessions[session_id], peer=peer)
-        return self.touch(session_id, now_ms)
+        return self.touch(session_id, now_ms=now_ms)
 
     def detach_peer(self, peer: NodeId) -> None:
         """``peer``'s connection broke or moved on: its session (if any) lives on, detached."""
@@ -126,11 +129,11 @@ class SessionTracker:
         session_id = self.connections.get(peer)
         return None if session_id is None else self.sessions.get(session_id)
 
-    def touch(self, session_id: SessionId, now_ms: Millis) -> Session:
+    def touch(self, session_id: SessionId, *, now_ms: Millis) -> Session:
         """The session was heard from: move its deadline.  Invariants: COORD-9"""
         session = self.sessions[session_id]
         session = dataclasses.replace(
-            session, expires_at_ms=self.deadline(now_ms, session.timeout_ms)
+            session, expires_at_ms=self.deadline(now_ms, timeout_ms=session.timeout_ms)
         )
         self.sessions[session_id] = session
         return session

@@ -6,8 +6,8 @@ Theory of operation
 requests through an embedded :class:`~glasskafka.coordination.client.CoordinationClient`, and prints
 the answers in ``zkCli.sh``'s words (``shell_output.py``).  Like a node it does no I/O: the caller
 hands it lines, server messages, timers and connection losses, and gets back a :class:`ShellStep`
-with outputs for the driver and lines to print.  ``glasskafka zk-shell`` drives it over a socket;
-tests and the docs drive it against an in-process server.
+with outputs for the driver and lines to print.  A command-line front end can drive it over a
+socket; the tests and the docs drive it against an in-process server.
 
 Supported commands (usage strings as ``zkCli.sh`` 3.6 prints them, minus unsupported options):
 
@@ -211,6 +211,8 @@ def split_line(line: str) -> list[str]:
     words = []
     for match in _WORD.finditer(line):
         word = match.group(1)
+        if word.isspace():
+            continue  # the pattern can match a lone blank at the end of a blank line; skip it
         if len(word) >= 2 and word[0] == word[-1] and word[0] in "\"'":
             word = word[1:-1]
         words.append(word)
@@ -289,7 +291,7 @@ def _build(name: str, options: dict[str, str], args: list[str]) -> ShellCommand 
         if not _INT.fullmatch(text) or not -(2**31) <= int(text) < 2**31:
             return UsageError(lines=(f"-v argument must be an int value: {text}",))
         version = int(text)
-    data = args[1].encode("utf-8", errors="surrogateescape") if len(args) > 1 else b""
+    data = args[1].encode("utf-8", errors="surrogatepass") if len(args) > 1 else b""
     watch, with_stat = "w" in options, "s" in options
     match name:
         case "ls":
@@ -341,7 +343,7 @@ class Shell:
         return bool(self.awaiting)
 
     def prompt(self) -> str:
-        """``zkCli.sh``'s prompt, e.g. ``[zk: 127.0.0.1:2181(CONNECTED) 0] ``."""
+        """``zkCli.sh``'s prompt, e.g. ``[zk: 127.0.0.1:2181(CONNECTED) 0]`` and a space."""
         return f"[zk: {self.host}({self.client.state.value}) {self.command_count}] "
 
     def start(self, now_ms: Millis) -> ShellStep:

@@ -5,19 +5,19 @@ Theory of operation
 Each znode holds a small byte string and a ``Stat`` that records its history (ZooKeeper
 Programmer's Guide, "ZooKeeper Stat Structure"):
 
-=================  ==============================================================================
-``czxid``          the zxid of the change that created the znode
-``mzxid``          the zxid of the change that last set its data (``czxid`` until the first set)
-``pzxid``          the zxid of the change that last created or deleted one of its children
-``ctime_ms``       when it was created (ms since the epoch, as the server stored it)
-``mtime_ms``       when its data was last set
-``version``        the number of ``setData`` calls since creation (``dataVersion`` in zkCli)
-``cversion``       the number of children created under it (see below)
-``aversion``       the number of ACL changes (always 0 here: glasskafka has no ACLs)
-``ephemeral_owner`` the session that owns an ephemeral znode, ``0`` for a persistent one
-``data_length``    the length of its data
-``num_children``   how many children it has
-=================  ==============================================================================
+===================  ============================================================================
+``czxid``            the zxid of the change that created the znode
+``mzxid``            the zxid of the change that last set its data (``czxid`` until the first set)
+``pzxid``            the zxid of the change that last created or deleted one of its children
+``ctime_ms``         when it was created (ms since the epoch, as the server stored it)
+``mtime_ms``         when its data was last set
+``version``          the number of ``setData`` calls since creation (``dataVersion`` in zkCli)
+``cversion``         the number of children created under it (see below)
+``aversion``         the number of ACL changes (always 0 here: glasskafka has no ACLs)
+``ephemeral_owner``  the session that owns an ephemeral znode, ``0`` for a persistent one
+``data_length``      the length of its data
+``num_children``     how many children it has
+===================  ============================================================================
 
 ``cversion`` counts child *creations* only.  ZooKeeper's guide calls it "the number of changes to
 the children", but since ZOOKEEPER-1046 a delete moves ``pzxid`` and leaves ``cversion`` alone,

@@ -48,7 +48,6 @@ from glasskafka.history.model import (
     Send,
     Subscribe,
 )
-from glasskafka.history.orders import Write
 from glasskafka.history.sessions import Mode
 from glasskafka.ids import Offset, TopicPartition
 
@@ -75,7 +74,7 @@ def internal_poll_order(analysis: Analysis) -> list[Case]:
         for tp, records in _by_partition(op.records).items():
             order = analysis.orders[tp]
             for before, after in itertools.pairwise(records):
-                delta = order.delta((before.key, before.value), (after.key, after.value))
+                delta = order.delta(order.index_at[before.offset], order.index_at[after.offset])
                 if delta == 1:
                     continue
                 kind = Kind.INT_POLL_SKIP if delta > 1 else Kind.INT_NONMONOTONIC_POLL
@@ -95,7 +94,7 @@ def internal_poll_order(analysis: Analysis) -> list[Case]:
     return cases
 
 
-def _forget(marks: dict[TopicPartition, tuple[int, Write, Offset]], op: Operation) -> None:
+def _forget(marks: dict[TopicPartition, tuple[int, Offset]], op: Operation) -> None:
     """Drop the "last read" marks that ``op`` makes meaningless (see the module docstring)."""
     match op:
         case Assign(outcome=outcome) if outcome is not Outcome.ERROR:
@@ -117,8 +116,8 @@ def _forget(marks: dict[TopicPartition, tuple[int, Write, Offset]], op: Operatio
 def poll_order(analysis: Analysis) -> list[Case]:
     """Skips and reorderings between a process's consecutive polls of a partition (DELIV-7)."""
     cases = []
-    # process -> partition -> (position of last ok poll, last write it read, its offset)
-    last_read: dict[int, dict[TopicPartition, tuple[int, Write, Offset]]] = {}
+    # process -> partition -> (position of its last ok poll, the last offset that poll read)
+    last_read: dict[int, dict[TopicPartition, tuple[int, Offset]]] = {}
     for position, op in enumerate(analysis.history.operations):
         marks = last_read.setdefault(op.process, {})
         if not isinstance(op, Poll):
@@ -128,8 +127,9 @@ def poll_order(analysis: Analysis) -> list[Case]:
         for tp, records in _by_partition(op.records).items():
             first = records[0]
             if tp in marks:
-                earlier, write, offset = marks[tp]
-                delta = analysis.orders[tp].delta(write, (first.key, first.value))
+                earlier, offset = marks[tp]
+                order = analysis.orders[tp]
+                delta = order.delta(order.index_at[offset], order.index_at[first.offset])
                 if delta != 1:
                     kind = Kind.POLL_SKIP if delta > 1 else Kind.NONMONOTONIC_POLL
                     cases.append(
@@ -146,48 +146,44 @@ def poll_order(analysis: Analysis) -> list[Case]:
                         )
                     )
             if op.outcome is Outcome.OK:
-                last = records[-1]
-                marks[tp] = (position, (last.key, last.value), last.offset)
+                marks[tp] = (position, records[-1].offset)
     return cases
 
 
 def send_order(analysis: Analysis) -> list[Case]:
     """A process's sends to one partition landing at or before its previous one (DELIV-8)."""
     cases = []
-    last_sent: dict[int, dict[TopicPartition, tuple[int, Write]]] = {}
+    # process -> partition -> (position of its last send there, that send's dense index)
+    last_sent: dict[int, dict[TopicPartition, tuple[int, int | None]]] = {}
     for position, op in enumerate(analysis.history.operations):
         marks = last_sent.setdefault(op.process, {})
         if isinstance(op, Crash | Restart):
             marks.clear()
         if not isinstance(op, Send) or op.definitely_failed:
             continue
-        write = (op.key, op.value)
         tp = _partition_of_send(analysis, op)
         if tp is None:
             continue
         order = analysis.orders[tp]
+        here = order.position(op.offset, (op.key, op.value))
         if tp in marks:
             earlier, previous = marks[tp]
-            delta = order.delta(previous, write)
-            if delta < 1:
+            if order.delta(previous, here) < 1:
+                assert previous is not None and here is not None
+                offsets = (order.offset_at[previous], order.offset_at[here])
                 cases.append(
                     Case(
                         kind=Kind.NONMONOTONIC_SEND,
                         fatal=True,
                         message=f"process {op.process} sent to {_name(tp)} at line"
-                        f" {analysis.line(earlier)} (offset {order.offset_of(previous)}), then"
-                        f" at line {analysis.line(position)} its next send landed at offset"
-                        f" {order.offset_of(write)}",
+                        f" {analysis.line(earlier)} (offset {offsets[0]}), then at line"
+                        f" {analysis.line(position)} its next send landed at offset {offsets[1]}",
                         lines=(analysis.line(earlier), analysis.line(position)),
                         partition=tp,
-                        offsets=tuple(
-                            o
-                            for o in (order.offset_of(previous), order.offset_of(write))
-                            if o is not None
-                        ),
+                        offsets=offsets,
                     )
                 )
-        marks[tp] = (position, write)
+        marks[tp] = (position, here)
     return cases
 
 

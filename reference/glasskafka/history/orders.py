@@ -14,8 +14,11 @@ The checker never reads a broker's log; it rebuilds each partition's log from th
    ``inconsistent-offsets`` anomaly (DELIV-4).
 3. **The dense order** drops offsets nobody saw (control batches, aborted or compacted records,
    gaps) and keeps one write per offset: the first seen, in history order.  ``by_index`` lists
-   them; ``index_of`` maps a write to its first dense index.  Skips and reorderings are measured in
-   dense indices, so an empty offset is never an error.
+   them, ``index_at`` maps an offset to its dense index and ``index_of`` a write to its first.
+   Skips and reorderings are measured in dense indices, so an empty offset is never an error.
+   A read or an acknowledged send carries its offset, and its position is that offset's index;
+   only a send of unknown outcome is placed by its value (Jepsen places everything by value,
+   which is the same while values are unique, but turns a duplicated value into extra skips).
 4. **For lost-write**, ``first_index`` and ``last_index`` give the first and last dense index at
    which each write appears in the *raw* log, which stays conservative when offsets conflict.
 
@@ -55,21 +58,21 @@ class VersionOrder:
     log: dict[Offset, tuple[Write, ...]]
     by_index: tuple[Write, ...]
     offset_at: tuple[Offset, ...]
+    index_at: dict[Offset, int]
     index_of: dict[Write, int]
     first_index: dict[Write, int]
     last_index: dict[Write, int]
 
-    def delta(self, earlier: Write, later: Write) -> int:
-        """Dense distance from ``earlier`` to ``later``; 1 (no evidence) when either is unknown."""
-        i, j = self.index_of.get(earlier), self.index_of.get(later)
-        return 1 if i is None or j is None else j - i
+    def position(self, offset: Offset | None, write: Write) -> int | None:
+        """The dense index of a read or write: by its offset when known, else by its value."""
+        if offset is not None and offset in self.index_at:
+            return self.index_at[offset]
+        return self.index_of.get(write)
 
-    def between(self, earlier: Write, later: Write) -> tuple[Write, ...]:
-        """The writes strictly between two known writes in the dense order (what a skip missed)."""
-        i, j = self.index_of.get(earlier), self.index_of.get(later)
-        if i is None or j is None or j <= i + 1:
-            return ()
-        return self.by_index[i + 1 : j]
+    @staticmethod
+    def delta(earlier: int | None, later: int | None) -> int:
+        """Dense distance between two positions; 1 (no evidence, no error) if either is unknown."""
+        return 1 if earlier is None or later is None else later - earlier
 
     def offset_of(self, write: Write) -> Offset | None:
         """The offset of ``write`` in the dense order, if known."""
@@ -103,6 +106,7 @@ def build_order(partition: TopicPartition, seen: Iterable[tuple[Offset, Write]])
         log=log,
         by_index=by_index,
         offset_at=tuple(log),
+        index_at={offset: index for index, offset in enumerate(log)},
         index_of=index_of,
         first_index=first_index,
         last_index=last_index,

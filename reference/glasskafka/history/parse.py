@@ -186,7 +186,11 @@ class _Fields:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value)
+    """``value`` as JSON, cut to a readable length (a value nested too deeply to print is named)."""
+    try:
+        text = json.dumps(value)
+    except (RecursionError, ValueError):
+        return f"a deeply nested {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -354,7 +358,11 @@ def parse_line(text: str, line: int) -> Operation:
         )
     except RecursionError:
         raise HistoryFormatError(line, "JSON nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError, duplicate fields, too many digits
+    except json.JSONDecodeError as error:
+        raise HistoryFormatError(
+            line, f"not valid JSON: {error.msg} at column {error.colno}"
+        ) from None
+    except ValueError as error:  # duplicate fields, NaN, an integer of too many digits
         raise HistoryFormatError(line, f"not valid JSON: {error}") from None
     if not isinstance(obj, dict):
         raise HistoryFormatError(line, f"expected a JSON object, got {_show(obj)}")
@@ -373,7 +381,8 @@ def parse_history(data: bytes | str) -> History:
 
     An empty file gives an empty history (which the checker calls ``unknown``).
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # A str with lone surrogates keeps them as bytes, so the line reports them as not UTF-8.
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     chunks = raw.split(b"\n")
     cut_short = not raw.endswith(b"\n")
     operations: list[Operation] = []
@@ -382,9 +391,8 @@ def parse_history(data: bytes | str) -> History:
         try:
             text = chunk.decode("utf-8").removesuffix("\r")
         except UnicodeDecodeError as error:
-            raise HistoryFormatError(
-                number, f"not UTF-8 text (byte 0x{chunk[error.start]:02x} at column {error.start})"
-            ) from None
+            bad = f"byte 0x{chunk[error.start]:02x}, the line's byte {error.start + 1}"
+            raise HistoryFormatError(number, f"not UTF-8 text ({bad})") from None
         if not text.strip():
             continue
         try:
@@ -405,7 +413,8 @@ def read_history(path: str | Path) -> History:
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        raise GlassKafkaError(f"cannot read history file {str(path)!r}: {error.strerror}") from None
+        reason = error.strerror or str(error)
+        raise GlassKafkaError(f"cannot read history file {str(path)!r}: {reason}") from None
     try:
         return parse_history(data)
     except HistoryFormatError as error:

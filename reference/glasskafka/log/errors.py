@@ -10,21 +10,18 @@ A ``LogError`` is always raised *before* anything changes: the log is left exact
 
 The codes the log uses, and when:
 
-==========================  ============================================================
-CORRUPT_MESSAGE (2)         a batch with a bad length, magic or CRC (``LogValidator.java``)
-OFFSET_OUT_OF_RANGE (1)     a read below the log start offset or above the log end offset
-MESSAGE_TOO_LARGE (10)      a batch larger than ``max.message.bytes``
-RECORD_LIST_TOO_LARGE (18)  a batch larger than a whole segment (``segment.bytes``)
-INVALID_RECORD (87)         an empty batch, offset deltas that do not match the count, a
-                            control batch from a client, a keyless record on a compacted
-                            topic, or follower batches that do not continue the log
-INVALID_TOPIC_EXCEPTION     an illegal topic name (before any file is created)
-(17)
-INVALID_PARTITIONS (37)     a negative partition number
-FENCED_LEADER_EPOCH (74)    a leader append with an epoch older than the log's latest
-UNSUPPORTED_COMPRESSION_    a codec number that is none of Kafka's, or a codec glasskafka
-TYPE (76)                   cannot open where it must look inside (compacted topics)
-==========================  ============================================================
+* ``CORRUPT_MESSAGE`` (2): a batch with a bad length, magic or CRC (``LogValidator.java``);
+* ``OFFSET_OUT_OF_RANGE`` (1): a read below the log start offset or above the log end offset;
+* ``MESSAGE_TOO_LARGE`` (10): a batch larger than ``max.message.bytes``;
+* ``RECORD_LIST_TOO_LARGE`` (18): a batch larger than a whole segment (``segment.bytes``);
+* ``INVALID_RECORD`` (87): an empty batch, offset deltas that do not match the count, more than
+  one batch in a produce, a control batch from a client, a keyless record on a compacted topic,
+  or follower batches that do not continue the log;
+* ``INVALID_TOPIC_EXCEPTION`` (17): an illegal topic name (refused before any file is created);
+* ``INVALID_PARTITIONS`` (37): a partition number that is negative or too large;
+* ``FENCED_LEADER_EPOCH`` (74): a leader append with an epoch older than the log's latest;
+* ``UNSUPPORTED_COMPRESSION_TYPE`` (76): a codec number that is none of Kafka's, or a codec
+  glasskafka cannot open where it must look inside a batch (a compacted topic's keys).
 
 Spec IDs: none directly; "refused and untouched" is checked by the tests of bad input.
 

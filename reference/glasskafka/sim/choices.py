@@ -26,12 +26,15 @@ tests (``raft/rafttest``) and TLA+ models explore orderings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import Message
+from glasskafka.sim.host import Host
+from glasskafka.sim.network import Network
 
-__all__ = ["Choice", "DeliverMessage", "FireTimer", "ReportLoss"]
+__all__ = ["Choice", "DeliverMessage", "FireTimer", "ReportLoss", "list_pending"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,3 +67,28 @@ class FireTimer:
 
 Choice = DeliverMessage | ReportLoss | FireTimer
 """One step the caller may choose in the controlled mode."""
+
+
+def list_pending(network: Network, hosts: Mapping[NodeId, Host], now_ms: Millis) -> list[Choice]:
+    """Every step that may happen at ``now_ms``: connection heads, loss notices, due timers.
+
+    Deliveries and notices come by (sender, receiver); timers by due time, node and name.
+    """
+    choices: list[Choice] = [
+        DeliverMessage(
+            sender=head.sender, receiver=head.receiver, sequence=head.sequence, message=head.message
+        )
+        for head in network.deliverable()
+    ]
+    choices += [
+        ReportLoss(node_id=node_id, peer=peer, sequence=sequence)
+        for node_id, peer, sequence in network.untold()
+    ]
+    due = sorted(
+        (timer.at_ms, node_id, name)
+        for node_id, host in hosts.items()
+        for name, timer in host.timers.items()
+        if timer.at_ms <= now_ms
+    )
+    choices += [FireTimer(node_id=node_id, name=name, at_ms=at_ms) for at_ms, node_id, name in due]
+    return choices

@@ -34,16 +34,25 @@ def derive_seed(seed: int, *labels: str | int) -> int:
 
 
 class SimRandom(random.Random):
-    """A ``random.Random`` whose ``copy.deepcopy`` copies its state in one step.
+    """A ``random.Random`` that copies fast and compares by state, like the rest of the sim.
 
     The generic deepcopy of a ``random.Random`` walks its 625-word state one integer at a time;
     a simulation is copied often (snapshots, SIM-4's look-ahead), so this is worth a method.
+    Two generators are equal when their states are, so two simulations can be compared as plain
+    data (DESIGN §7); a plain ``random.Random`` compares by identity.
     """
 
     def __deepcopy__(self, memo: dict[int, object]) -> SimRandom:
         twin = SimRandom()
         twin.setstate(self.getstate())
         return twin
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, random.Random):
+            return NotImplemented
+        return self.getstate() == other.getstate()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as a list is)
 
 
 def derive_rng(seed: int, *labels: str | int) -> SimRandom:

@@ -49,12 +49,12 @@ from typing import Any, TypeVar, assert_never, overload
 from glasskafka.errors import GlassKafkaError
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
-from glasskafka.sim.choices import Choice, DeliverMessage, FireTimer, ReportLoss
+from glasskafka.sim.choices import Choice, DeliverMessage, FireTimer, ReportLoss, list_pending
 from glasskafka.sim.clock import Clock
 from glasskafka.sim.events import Arrival, Event, EventQueue, LossNotice, TimerDue
 from glasskafka.sim.faults import DiskFault, apply_disk_fault, disk_image
 from glasskafka.sim.host import Host, NodeFactory, Timer
-from glasskafka.sim.network import DropReason, InFlight, Network, NetworkConfig
+from glasskafka.sim.network import DropReason, InFlight, Network, NetworkConfig, partition_sides
 from glasskafka.sim.randomness import derive_rng
 from glasskafka.sim.trace import (
     Called,
@@ -412,30 +412,7 @@ class Simulator:
 
     def pending(self) -> list[Choice]:
         """Every step that may happen now, in a stable order (see ``glasskafka.sim.choices``)."""
-        choices: list[Choice] = [
-            DeliverMessage(
-                sender=head.sender,
-                receiver=head.receiver,
-                sequence=head.sequence,
-                message=head.message,
-            )
-            for head in self.network.deliverable()
-        ]
-        choices += [
-            ReportLoss(node_id=node_id, peer=peer, sequence=sequence)
-            for node_id, peer, sequence in self.network.untold()
-        ]
-        now_ms = self.clock.now_ms
-        due = sorted(
-            (timer.at_ms, node_id, name)
-            for node_id, host in self.hosts.items()
-            for name, timer in host.timers.items()
-            if timer.at_ms <= now_ms
-        )
-        choices += [
-            FireTimer(node_id=node_id, name=name, at_ms=at_ms) for at_ms, node_id, name in due
-        ]
-        return choices
+        return list_pending(self.network, self.hosts, self.clock.now_ms)
 
     def deliver(self, choice: Choice) -> None:
         """Perform ``choice``, one of :meth:`pending`'s, now (the clock does not move).
@@ -525,10 +502,7 @@ class Simulator:
         Raises ``GlassKafkaError`` for an unknown node, a node in two groups or an empty group.
         Invariants: SIM-3.
         """
-        sides = self._check_groups(groups)
-        rest = tuple(sorted(set(self.hosts) - {node for side in sides for node in side}))
-        if rest:
-            sides = (*sides, rest)
+        sides = partition_sides(groups, known=self.hosts)
         now_ms = self.clock.now_ms
         self.trace.record(Partitioned(time_ms=now_ms, groups=sides))
         self._record_drops(self.network.partition(sides, now_ms))
@@ -537,28 +511,6 @@ class Simulator:
         """Remove the partition.  Delivery resumes once senders learn of old breaks (SIM-4)."""
         self.trace.record(Healed(time_ms=self.clock.now_ms))
         self.network.heal()
-
-    def _check_groups(self, groups: tuple[Iterable[NodeId], ...]) -> tuple[tuple[NodeId, ...], ...]:
-        if not groups:
-            raise GlassKafkaError("partition() needs at least one group of node ids")
-        sides: list[tuple[NodeId, ...]] = []
-        seen: set[NodeId] = set()
-        for group in groups:
-            if isinstance(group, str | bytes) or not isinstance(group, Iterable):
-                raise GlassKafkaError(
-                    f"partition group {group!r} must be a collection of node ids, "
-                    f"such as {{'broker-1', 'zk'}}"
-                )
-            side = tuple(sorted(set(group)))
-            if not side:
-                raise GlassKafkaError("partition groups must not be empty")
-            for node_id in side:
-                self._host(node_id)
-                if node_id in seen:
-                    raise GlassKafkaError(f"node {node_id!r} is in two partition groups")
-                seen.add(node_id)
-            sides.append(side)
-        return tuple(sides)
 
     def _record_drops(self, dropped: list[InFlight]) -> None:
         for in_flight in dropped:

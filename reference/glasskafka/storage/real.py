@@ -12,12 +12,24 @@ target directory, which is what makes a rename durable on Linux.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from glasskafka.storage.disk import Disk, DiskError, check_relative_path
 
 __all__ = ["RealDisk"]
+
+
+@contextlib.contextmanager
+def _os_errors(path: str) -> Iterator[None]:
+    """Turn the operating system's refusal (a missing parent, a directory in the way...) into
+    the ``DiskError`` that the ``Disk`` contract promises, naming the path."""
+    try:
+        yield
+    except OSError as error:
+        raise DiskError(f"{error.strerror or error}: {path!r}") from error
 
 
 class RealDisk(Disk):
@@ -38,9 +50,10 @@ class RealDisk(Disk):
         handle = self._handles.get(path)
         if handle is None:
             full = self._full(path)
-            if not os.path.exists(full):
+            if not os.path.isfile(full):
                 raise DiskError(f"no such file on disk {self.root!r}: {path!r}")
-            handle = open(full, "r+b")  # noqa: SIM115 - cached, closed by _forget/close
+            with _os_errors(path):
+                handle = open(full, "r+b")  # noqa: SIM115 - cached, closed by _forget/close
             self._handles[path] = handle
         return handle
 
@@ -53,7 +66,8 @@ class RealDisk(Disk):
         return os.path.exists(self._full(path))
 
     def make_dirs(self, path: str) -> None:
-        os.makedirs(self._full(path), exist_ok=True)
+        with _os_errors(path):
+            os.makedirs(self._full(path), exist_ok=True)
 
     def list_dir(self, path: str) -> list[str]:
         full = self.root if path == "" else self._full(path)
@@ -76,12 +90,13 @@ class RealDisk(Disk):
 
     def write(self, path: str, data: bytes) -> None:
         self._forget(path)
-        with open(self._full(path), "wb") as handle:
+        with _os_errors(path), open(self._full(path), "wb") as handle:
             handle.write(data)
 
     def append(self, path: str, data: bytes | bytearray | memoryview) -> int:
         if path not in self._handles and not os.path.exists(self._full(path)):
-            open(self._full(path), "wb").close()
+            with _os_errors(path):
+                open(self._full(path), "wb").close()
         handle = self._handle(path)
         position = handle.seek(0, os.SEEK_END)
         handle.write(data)
@@ -105,7 +120,8 @@ class RealDisk(Disk):
             raise DiskError(f"no such file on disk {self.root!r}: {source!r}")
         self._forget(source)
         self._forget(target)
-        os.replace(self._full(source), self._full(target))
+        with _os_errors(target):
+            os.replace(self._full(source), self._full(target))
         directory = os.path.dirname(self._full(target))
         fd = os.open(directory, os.O_RDONLY)
         try:

@@ -49,9 +49,12 @@ class SimDisk(Disk):
         return entry
 
     def _check_parent(self, path: str) -> None:
+        """``path`` may become a file: its parent is a directory and it is not one itself."""
         parent = check_relative_path(path).rpartition("/")[0]
         if parent and parent not in self.directories:
             raise DiskError(f"no such directory on SimDisk: {parent!r} (for {path!r})")
+        if path in self.directories:
+            raise DiskError(f"is a directory on SimDisk, not a file: {path!r}")
 
     def exists(self, path: str) -> bool:
         check_relative_path(path)
@@ -59,8 +62,12 @@ class SimDisk(Disk):
 
     def make_dirs(self, path: str) -> None:
         parts = check_relative_path(path).split("/")
-        for end in range(1, len(parts) + 1):
-            self.directories.add("/".join(parts[:end]))
+        prefixes = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+        # Check every level before creating any, so a refusal leaves the disk unchanged.
+        for prefix in prefixes:
+            if prefix in self.files:
+                raise DiskError(f"cannot make directory {path!r}: {prefix!r} is a file")
+        self.directories.update(prefixes)
 
     def list_dir(self, path: str) -> list[str]:
         if path != "" and check_relative_path(path) not in self.directories:

@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import graphviz
+
 from glasskafka.errors import GlassKafkaError
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
 
 Partition = tuple[str, int]
 Assignment = Mapping[str, Sequence[Partition]]
+M = TypeVar("M", bound=str)
+T = TypeVar("T", bound=str)
 
 PALETTE = (
     "#1b9e77",
@@ -83,9 +87,11 @@ def _owners(assignment: Assignment) -> dict[Partition, str]:
     return {tp: member for member, tps in assignment.items() for tp in tps}
 
 
-def moved_partitions(before: Assignment, after: Assignment) -> list[Partition]:
+def moved_partitions(
+    before: Mapping[M, Sequence[tuple[str, int]]], after: Mapping[M, Sequence[tuple[str, int]]]
+) -> list[Partition]:
     """Partitions that had an owner before and have a different owner after, sorted."""
-    old, new = _owners(before), _owners(after)
+    old, new = _owners(_plain(before)), _owners(_plain(after))
     moved = [tp for tp, member in new.items() if tp in old and old[tp] != member]
     return sorted(moved, key=lambda tp: (_key(tp[0]), tp[1]))
 
@@ -164,19 +170,28 @@ def _colours(members: Sequence[str]) -> dict[str, str]:
     return {member: PALETTE[i % len(PALETTE)] for i, member in enumerate(members)}
 
 
+def _plain(assignment: Mapping[M, Sequence[tuple[str, int]]]) -> dict[str, list[Partition]]:
+    return {str(m): [(str(t), int(p)) for t, p in parts] for m, parts in assignment.items()}
+
+
 def assignment_dot(
-    partitions_per_topic: Mapping[str, int], assignment: Assignment, *, title: str = ""
+    partitions_per_topic: Mapping[T, int],
+    assignment: Mapping[M, Sequence[tuple[str, int]]],
+    *,
+    title: str = "",
 ) -> str:
     """DOT text for one assignment: partitions grouped by topic, arrows to their consumers."""
-    members = _members(assignment)
-    body = _panel("a", partitions_per_topic, assignment, members, _colours(members))
+    counts = {str(t): c for t, c in partitions_per_topic.items()}
+    plain = _plain(assignment)
+    members = _members(plain)
+    body = _panel("a", counts, plain, members, _colours(members))
     return "\n".join([*_header("assignment", title), *("  " + line for line in body), "}", ""])
 
 
 def rebalance_dot(
-    partitions_per_topic: Mapping[str, int],
-    before: Assignment,
-    after: Assignment,
+    partitions_per_topic: Mapping[T, int],
+    before: Mapping[M, Sequence[tuple[str, int]]],
+    after: Mapping[M, Sequence[tuple[str, int]]],
     *,
     title: str = "",
     captions: tuple[str, str] = ("before", "after"),
@@ -186,17 +201,19 @@ def rebalance_dot(
     Arrows in the *after* panel whose partition changed owner are thick and labelled ``moved``.
     A member present on one side only is drawn on that side only.
     """
+    counts = {str(t): c for t, c in partitions_per_topic.items()}
+    old, new = _plain(before), _plain(after)
     lines = _header("rebalance", title)
-    colours = _colours(_members(before, after))
+    colours = _colours(_members(old, new))
     # The "after" panel is emitted first so that Graphviz stacks "before" above it.
     for prefix, caption, assignment, previous in (
-        ("a", captions[1], after, before),
-        ("b", captions[0], before, None),
+        ("a", captions[1], new, old),
+        ("b", captions[0], old, None),
     ):
         lines += [f"  subgraph cluster_{prefix} {{", f"    label={_quote(caption)};"]
         lines.append('    style="rounded,filled"; fillcolor="#fafafa"; color="#555555";')
         members = _members(assignment)
-        body = _panel(prefix, partitions_per_topic, assignment, members, colours, previous=previous)
+        body = _panel(prefix, counts, assignment, members, colours, previous=previous)
         lines += ["    " + line for line in body]
         lines.append("  }")
     return "\n".join([*lines, "}", ""])

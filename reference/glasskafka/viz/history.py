@@ -35,6 +35,7 @@ import pathlib
 from typing import Any
 
 import graphviz
+
 from glasskafka.errors import GlassKafkaError
 from glasskafka.history.checker import Report
 from glasskafka.history.model import History
@@ -118,10 +119,15 @@ def _row_label(view: PartitionView, max_cells: int) -> str:
         tip = "offsets not drawn" if status is None else status.value
         cells.append(f'<TD BGCOLOR="{colour}" TITLE="{html.escape(tip)}">{html.escape(text)}</TD>')
     heading = html.escape(f"{topic}-{partition}: {kinds}")
+    # The row sits in a table of its own, so a long heading cannot stretch its first cells.
+    row = (
+        '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
+        f"<TR>{''.join(cells)}</TR></TABLE>"
+    )
     return (
-        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
-        f'<TR><TD COLSPAN="{len(cells)}" ALIGN="LEFT"><B>{heading}</B></TD></TR>'
-        f"<TR>{''.join(cells)}</TR></TABLE>>"
+        '<<TABLE BORDER="0" CELLSPACING="0">'
+        f'<TR><TD ALIGN="LEFT"><B>{heading}</B></TD></TR>'
+        f'<TR><TD ALIGN="LEFT">{row}</TD></TR></TABLE>>'
     )
 
 
