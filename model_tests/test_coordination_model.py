@@ -11,20 +11,17 @@ Every answer is compared with :class:`specs.coordination.TreeModel`, a plain dic
 (COORD-8); the other invariants read snapshots of the tree and the recorded logs.  One
 ``@invariant()`` per COORD id, plus the server's own ``check_invariants()``.
 
-Teeth: three broken servers, defined here and not in the package -- watches that are not one-shot,
-versions ignored by conditional writes, ephemerals that outlive their session -- and a test per
-variant that asserts Hypothesis finds the violation.
+Teeth: ``test_coordination_teeth.py`` runs this machine against servers broken on purpose and
+asserts that Hypothesis finds each violation.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pytest
 from glasskafka.config import CoordinationConfig
-from glasskafka.coordination.codes import EventType, KeeperErrorCode, KeeperState, SessionId, Zxid
+from glasskafka.coordination.codes import EventType, KeeperErrorCode, KeeperState, SessionId
 from glasskafka.coordination.messages import (
     CloseSessionRequest,
     CloseSessionResponse,
@@ -50,19 +47,14 @@ from glasskafka.coordination.messages import (
 )
 from glasskafka.coordination.paths import SPECIAL_PATHS
 from glasskafka.coordination.server import CoordinationServer
-from glasskafka.coordination.sessions import SessionTracker
-from glasskafka.coordination.tree import Change, DataTree, TreeResult
-from glasskafka.coordination.watches import WatchManager
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import CancelTimer, Message, Output, Send, SetTimer
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
 
 from specs.catalogue import check
@@ -219,7 +211,8 @@ class CoordinationMachine(RuleBasedStateMachine):
             self.lives[resume].last_heard_ms = self.now
         expected = "OK" if resume is None or self._alive(resume) else "SESSIONEXPIRED"
         outputs = self.server.on_message(client, request, Millis(self.now))
-        response = self._connect_answer(outputs, client)
+        response = self._answer_for(outputs, client)
+        assert isinstance(response, ConnectResponse)
         self.model_checks.append(
             ModelCheck(operation=repr(request), observed=response.error.name, expected=expected)
         )
@@ -396,6 +389,7 @@ class CoordinationMachine(RuleBasedStateMachine):
         outputs = self.server.on_message(client, request, Millis(self.now))
         self._record_ends(before, live_before, closed=isinstance(request, CloseSessionRequest))
         response = self._answer_for(outputs, client)
+        assert not isinstance(response, ConnectResponse)
         self._observe_answer(view.session_id, request, response, before)
         self.model_checks.append(
             ModelCheck(operation=repr(request), observed=describe(response), expected=expected)
@@ -577,16 +571,9 @@ class CoordinationMachine(RuleBasedStateMachine):
         return life.expired_at_ms is None and not life.closed
 
     @staticmethod
-    def _connect_answer(outputs: list[Output], client: NodeId) -> ConnectResponse:
+    def _answer_for(outputs: list[Output], client: NodeId) -> SessionResponse | ConnectResponse:
         found = [o.message for o in outputs if isinstance(o, Send) and o.to == client]
-        answers = [m for m in found if isinstance(m, ConnectResponse)]
-        assert len(answers) == 1, f"expected one ConnectResponse for {client}, got {found}"
-        return answers[0]
-
-    @staticmethod
-    def _answer_for(outputs: list[Output], client: NodeId) -> SessionResponse:
-        found = [o.message for o in outputs if isinstance(o, Send) and o.to == client]
-        answers = [m for m in found if isinstance(m, _RESPONSES)]
+        answers = [m for m in found if isinstance(m, (*_RESPONSES, ConnectResponse))]
         assert len(answers) == 1, f"expected one answer for {client}, got {found}"
         return answers[0]
 
@@ -610,132 +597,3 @@ _EVENT_NAMES: dict[EventType, EventName] = {
 }
 
 TestCoordinationModel = CoordinationMachine.TestCase
-
-
-# ---------------------------------------------------------------------------------------------
-# Teeth: broken servers that the suite must catch
-
-
-class RepeatingWatches(WatchManager):
-    """Watches that fire but stay set: not one-shot."""
-
-    def _take(self, table: dict[str, set[SessionId]], path: str) -> set[SessionId]:
-        return set(table.get(path, set()))
-
-
-class RepeatingWatchServer(CoordinationServer):
-    def __init__(self, *, config: CoordinationConfig) -> None:
-        super().__init__(config=config)
-        self.watches = RepeatingWatches()
-
-
-class VersionBlindTree(DataTree):
-    """A tree whose conditional writes ignore the expected version."""
-
-    def version_matches(self, *, expected: int, actual: int) -> bool:
-        return True
-
-
-class VersionBlindServer(CoordinationServer):
-    def __init__(self, *, config: CoordinationConfig) -> None:
-        super().__init__(config=config)
-        self.tree = VersionBlindTree()
-
-
-class EphemeralKeepingServer(CoordinationServer):
-    """A server that forgets to delete a session's ephemerals when it ends."""
-
-    def delete_ephemerals(self, session_id: SessionId, zxid: Zxid) -> list[Change]:
-        return []
-
-
-class OrphaningTree(DataTree):
-    """A tree whose delete forgets to check for children, leaving orphans behind."""
-
-    def delete(self, path: str, *, version: int, zxid: Zxid) -> TreeResult:
-        znode = self.znodes.get(path)
-        if znode is not None and path not in SPECIAL_PATHS:
-            self.znodes[path] = dataclasses.replace(znode, children=())
-        return super().delete(path, version=version, zxid=zxid)
-
-
-class OrphaningServer(CoordinationServer):
-    def __init__(self, *, config: CoordinationConfig) -> None:
-        super().__init__(config=config)
-        self.tree = OrphaningTree()
-
-
-class StaleVersionTree(DataTree):
-    """A tree whose setData forgets to bump the version."""
-
-    def set_data(
-        self, path: str, data: bytes, *, version: int, zxid: Zxid, now_ms: Millis
-    ) -> TreeResult:
-        result = super().set_data(path, data, version=version, zxid=zxid, now_ms=now_ms)
-        if result.error is _OK:
-            znode = self.znodes[path]
-            self.znodes[path] = dataclasses.replace(znode, version=znode.version - 1)
-        return result
-
-
-class StaleVersionServer(CoordinationServer):
-    def __init__(self, *, config: CoordinationConfig) -> None:
-        super().__init__(config=config)
-        self.tree = StaleVersionTree()
-
-
-class HastyTracker(SessionTracker):
-    """Sessions that expire after half their timeout."""
-
-    def deadline(self, now_ms: Millis, *, timeout_ms: int) -> Millis:
-        return Millis(now_ms + timeout_ms // 2)
-
-
-class HastyExpiryServer(CoordinationServer):
-    def __init__(self, *, config: CoordinationConfig) -> None:
-        super().__init__(config=config)
-        self.sessions = HastyTracker(
-            tick_time_ms=config.tick_time,
-            min_session_timeout_ms=config.min_session_timeout,
-            max_session_timeout_ms=config.max_session_timeout,
-        )
-
-
-TEETH_SETTINGS = settings(
-    max_examples=400,
-    stateful_step_count=25,
-    database=None,
-    deadline=None,
-    phases=(Phase.generate,),  # finding the violation is the point; shrinking it costs seconds
-    suppress_health_check=list(HealthCheck),
-)
-
-
-@pytest.mark.parametrize(
-    ("broken", "violated"),
-    [
-        (RepeatingWatchServer, r"COORD-4"),
-        (VersionBlindServer, r"COORD-5"),
-        (EphemeralKeepingServer, r"COORD-(2|6)"),
-        (OrphaningServer, r"COORD-1"),
-        (StaleVersionServer, r"COORD-3"),
-        (HastyExpiryServer, r"COORD-9"),
-    ],
-    ids=[
-        "watches-fire-twice",
-        "versions-ignored",
-        "ephemerals-outlive-session",
-        "delete-leaves-orphans",
-        "set-keeps-version",
-        "sessions-expire-early",
-    ],
-)
-def test_suite_catches_a_broken_server(broken: type[CoordinationServer], violated: str) -> None:
-    """Teeth: with a broken server, Hypothesis finds a violation of the named invariant."""
-
-    class BrokenMachine(CoordinationMachine):
-        def make_server(self) -> CoordinationServer:
-            return broken(config=CONFIG)
-
-    with pytest.raises(AssertionError, match=violated):
-        run_state_machine_as_test(BrokenMachine, settings=TEETH_SETTINGS)

@@ -2,9 +2,10 @@
 
 The machine below is the environment of one partition log on a ``SimDisk``: a producer appending
 keyed batches, a clock, a follower-style truncation, retention, compaction, flushes, reads, time
-lookups, and three kinds of crash -- a clean power loss, a lossy one that keeps a random part of
-the unsynced bytes (a torn tail), and a damaged one that keeps all of them but with one bit
-flipped in a record (a sector the disk wrote wrongly).  A plain list of records is the model.
+lookups, and four kinds of crash -- the process dies (kill -9, every written byte survives), a
+clean power loss (only synced bytes survive), a lossy one that keeps a random part of the
+unsynced bytes (a torn tail), and a damaging one that keeps all of them but with one bit flipped
+in a record (a sector the disk wrote wrongly).  A plain list of records is the model.
 
 The topic is configured tiny (segments of 400 bytes, an index entry every 64 bytes) so that
 rolls, index entries, retention and compaction all happen within a few steps, and with

@@ -138,7 +138,8 @@ def test_a_damaged_batch_is_shown_invalid(
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("missing.log", None, "no such file"),
+        ("missing.log", None, "No such file"),
+        ("x" * 300 + ".log", None, "too long"),
         ("a-directory", "dir", "is a directory"),
         ("notes.txt", b"hello", "Ignoring unknown file"),
         ("00000000000000000000.index", b"\x00" * 11, "not a whole number of 8-byte entries"),

@@ -6,10 +6,12 @@ import pathlib
 
 import pytest
 from glasskafka.config import TopicConfig
+from glasskafka.errors import ErrorCode
 from glasskafka.ids import PartitionId, TopicName
 from glasskafka.log import (
     RECOVERY_POINT_CHECKPOINT,
     CorruptCheckpointError,
+    LogError,
     LogManager,
     read_epoch_checkpoint,
     read_offset_checkpoint,
@@ -162,3 +164,10 @@ def test_a_log_directory_inside_the_disk() -> None:
     assert disk.exists("kafka-logs/recovery-point-offset-checkpoint")
     again = LogManager.open(disk, now_ms=0, log_dir="kafka-logs", default_config=CONFIG)
     assert again.get_log("orders", 0) is not None
+
+
+def test_truncating_an_unknown_log_is_unknown_topic_or_partition() -> None:
+    manager = LogManager.open(SimDisk(), now_ms=0)
+    with pytest.raises(LogError) as raised:
+        manager.truncate_to("orders", 0, 5, now_ms=0)
+    assert raised.value.code is ErrorCode.UNKNOWN_TOPIC_OR_PARTITION

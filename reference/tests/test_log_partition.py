@@ -199,6 +199,24 @@ def test_follower_batches_must_continue_the_log(disk: Disk) -> None:
     assert follower.log_end_offset == 0
 
 
+@pytest.mark.parametrize(("jump_to", "first_base"), [(5, 0), (2**32, 2**32)])
+def test_a_follower_of_a_compacted_topic_may_jump_a_gap(
+    disk: Disk, jump_to: int, first_base: int
+) -> None:
+    config = TopicConfig(cleanup_policy="compact")
+    leader = PartitionLog.open(disk, "orders", 0, config, now_ms=0)
+    leader.append_as_leader(batch(b"a", b"b", b"c"), leader_epoch=0, now_ms=0)
+    follower = PartitionLog.open(disk, "orders", 1, config, now_ms=0)
+    fetched = bytearray(leader.read(0, max_bytes=1_000))
+    struct.pack_into(">q", fetched, 0, jump_to)  # as if the offsets before had been compacted
+    follower.append_as_follower(bytes(fetched), now_ms=0)
+    # A small gap fits the empty first segment; one beyond an int32 of relative offset needs a
+    # segment of its own, which replaces the empty one and moves the log start.
+    assert [s.base_offset for s in follower.segments] == [first_base]
+    assert (follower.log_start_offset, follower.log_end_offset) == (first_base, jump_to + 3)
+    assert offsets_in(follower.read(first_base, max_bytes=1_000))[0] == jump_to
+
+
 def test_a_stale_leader_epoch_is_fenced(disk: Disk) -> None:
     log = PartitionLog.open(disk, "orders", 0, SMALL, now_ms=0)
     log.append_as_leader(batch(b"a"), leader_epoch=5, now_ms=0)

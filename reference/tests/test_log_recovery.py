@@ -81,6 +81,17 @@ def test_a_recovered_index_is_byte_for_byte_the_appended_one() -> None:
     assert [disk.read(f"{FIRST}{suffix}") for suffix in (".index", ".timeindex")] == appended
 
 
+def test_recovering_closed_segments_rebuilds_their_files_exactly() -> None:
+    disk, log = filled(30)
+    closed = log.segments[:-1]
+    assert len(closed) >= 2
+    written = {path: disk.read(path) for s in closed for path in s.paths}
+    for segment in closed:
+        disk.delete(segment.index_path)
+    reopen(disk)  # recovery point 0: every segment is recovered, every index rebuilt
+    assert {path: disk.read(path) for s in closed for path in s.paths} == written
+
+
 def test_an_index_pointing_outside_its_segment_is_rebuilt_below_the_recovery_point() -> None:
     disk, log = filled(6)
     log.flush()

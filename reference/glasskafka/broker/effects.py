@@ -12,6 +12,8 @@ value that the node hands back at the end of the input:
 * ``touched`` -- partitions whose high watermark, log or role changed, so the node can try to
   complete the delayed operations (parked acks=all produces, long-poll fetches) watching them,
   as Kafka's ``ReplicaManager.tryCompleteDelayedRequests`` does after every such change;
+* ``auto_create`` -- unknown topics a Metadata request may create, for the node to ask the
+  controller about;
 * ``events`` -- a plain-data account of the replication decisions taken, for the simulator's
   observers (``BrokerNode.events``).  Nodes never read them back; they exist so a harness can
   build the step events of ``glasskafka.sim.kafka_snapshot`` without parsing messages.
@@ -113,7 +115,8 @@ class LeaderAndIsrApplied:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IsrWriteSent:
-    """The leader asked the coordination service to change the ISR, if at ``expected_zk_version``."""
+    """The leader asked the coordination service to change the ISR if the znode is at
+    ``expected_zk_version`` (CTRL-1)."""
 
     topic: TopicName
     partition: PartitionId
@@ -167,6 +170,7 @@ class Effects:
     coordination: list[CoordinationRequest] = field(default_factory=list)
     touched: set[TopicPartition] = field(default_factory=set)
     events: list[BrokerEvent] = field(default_factory=list)
+    auto_create: list[str] = field(default_factory=list)
 
     def touch(self, topic: TopicName, partition: PartitionId) -> None:
         """Note that delayed operations watching this partition may now complete."""

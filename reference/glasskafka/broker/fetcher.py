@@ -45,6 +45,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from glasskafka.broker.effects import Effects
+from glasskafka.broker.partition import Partition
+from glasskafka.broker.truncation import (
+    start_at_leader_log_start,
+    truncate_partition,
+    truncation_point,
+)
 from glasskafka.config import BrokerConfig
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import (
@@ -58,13 +65,9 @@ from glasskafka.ids import (
     broker_node_id,
 )
 from glasskafka.log import (
-    LEADER_EPOCH_CHECKPOINT,
     UNDEFINED_EPOCH,
-    UNDEFINED_EPOCH_OFFSET,
     LogError,
     LogManager,
-    PartitionLog,
-    write_epoch_checkpoint,
 )
 from glasskafka.node import Send, SetTimer
 from glasskafka.protocol.envelope import KafkaResponse, request
@@ -83,9 +86,6 @@ from glasskafka.protocol.messages.offset_for_leader_epoch import (
     OffsetForLeaderTopic,
 )
 
-from glasskafka.broker.effects import Effects, Truncated
-from glasskafka.broker.partition import Partition
-
 __all__ = [
     "FETCHER_TIMER_PREFIX",
     "REPLICA_FETCH_BACKOFF_MS",
@@ -93,8 +93,6 @@ __all__ = [
     "FetcherPartition",
     "ReplicaFetcher",
     "ReplicaFetcherManager",
-    "truncate_partition",
-    "truncation_point",
 ]
 
 FETCHER_TIMER_PREFIX = "broker:fetcher:"
@@ -102,6 +100,9 @@ FETCHER_TIMER_PREFIX = "broker:fetcher:"
 
 REPLICA_FETCH_BACKOFF_MS = 1000
 """Kafka's default ``replica.fetch.backoff.ms``: the wait before retrying after an error."""
+
+NOT_DELAYED = Millis(0)
+"""The backoff deadline of a partition that may be fetched at once."""
 
 REPLICA_FETCH_RESPONSE_MAX_BYTES = 10 * 1024 * 1024
 """Kafka's default ``replica.fetch.response.max.bytes``."""
@@ -130,7 +131,7 @@ class FetcherPartition:
     partition: PartitionId
     state: FetchState
     leader_epoch: Epoch
-    delayed_until_ms: Millis = Millis(0)
+    delayed_until_ms: Millis = NOT_DELAYED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,65 +153,6 @@ class ReplicaFetcher:
     leader: BrokerId
     partitions: dict[TopicPartition, FetcherPartition] = field(default_factory=dict)
     in_flight: _InFlight | None = None
-
-
-def truncation_point(
-    log: PartitionLog, *, leader_epoch: int, end_offset: int, high_watermark: int
-) -> tuple[int, bool]:
-    """Where to truncate after the leader's OffsetForLeaderEpoch answer, and whether that ends
-    the reconciliation (``AbstractFetcherThread.getOffsetTruncationState``, KIP-279).
-
-    ``(leader_epoch, end_offset)`` is the leader's answer.  Invariants: REPL-14.
-    """
-    replica_end = log.log_end_offset
-    if end_offset == UNDEFINED_EPOCH_OFFSET:
-        # The leader knows no epoch at or below ours; Kafka falls back to the HW.
-        return min(high_watermark, replica_end), True
-    if leader_epoch == UNDEFINED_EPOCH:
-        # An answer without an epoch (OffsetForLeaderEpoch v0, before KIP-279): trust the offset.
-        return min(end_offset, replica_end), True
-    follower_epoch, follower_end = log.end_offset_for_epoch(leader_epoch)
-    if follower_epoch == UNDEFINED_EPOCH:
-        return min(end_offset, replica_end), True
-    if follower_epoch != leader_epoch:
-        # We never wrote in the leader's epoch: cut to the end of our largest epoch below it and
-        # ask again about that one.
-        return min(follower_end, replica_end), False
-    return min(follower_end, end_offset, replica_end), True
-
-
-def truncate_partition(
-    partition: Partition,
-    log_manager: LogManager,
-    offset: int,
-    *,
-    reason: str,
-    now_ms: Millis,
-    effects: Effects,
-) -> None:
-    """Cut ``partition``'s log from ``offset`` on (no-op at or past the LEO), keep the HW inside.
-
-    The epoch cache is cleaned even when nothing is cut: entries starting at or past ``offset``
-    go, or two rounds of OffsetForLeaderEpoch could ask about the same stale epoch for ever
-    (KAFKA-10706).  Invariants: REPL-10, REPL-14.
-    """
-    log = partition.log
-    before = partition.log_end_offset
-    if offset < before:
-        log_manager.truncate_to(partition.topic, partition.partition, offset, now_ms=now_ms)
-        effects.events.append(
-            Truncated(
-                topic=partition.topic,
-                partition=partition.partition,
-                from_offset=before,
-                to_offset=partition.log_end_offset,
-                reason=reason,
-            )
-        )
-    elif log.epoch_cache.truncate_from_end(offset):
-        path = f"{log.directory}/{LEADER_EPOCH_CHECKPOINT}"
-        write_epoch_checkpoint(log.disk, path, log.epoch_cache.entries)
-    partition.after_truncation()
 
 
 @dataclass(slots=True, kw_only=True)
@@ -245,7 +187,9 @@ class ReplicaFetcherManager:
 
     def state_of(self, key: TopicPartition) -> FetcherPartition | None:
         """How ``key`` is being followed, or None."""
-        return next((f.partitions[key] for f in self.fetchers.values() if key in f.partitions), None)
+        return next(
+            (f.partitions[key] for f in self.fetchers.values() if key in f.partitions), None
+        )
 
     def leaders(self) -> list[BrokerId]:
         return sorted(self.fetchers)
@@ -298,7 +242,9 @@ class ReplicaFetcherManager:
         )
         followed.state = FetchState.FETCHING
 
-    def _envelope_to(self, fetcher: ReplicaFetcher, body: FetchRequest | OffsetForLeaderEpochRequest) -> Send:
+    def _envelope_to(
+        self, fetcher: ReplicaFetcher, body: FetchRequest | OffsetForLeaderEpochRequest
+    ) -> Send:
         correlation_id = self.next_correlation_id
         self.next_correlation_id += 1
         client_id = f"broker-{self.local_broker_id}-fetcher-{fetcher.leader}"
@@ -326,7 +272,9 @@ class ReplicaFetcherManager:
             )
         body = OffsetForLeaderEpochRequest(
             replica_id=self.local_broker_id,
-            topics=tuple(OffsetForLeaderTopic(topic=t, partitions=tuple(p)) for t, p in by_topic.items()),
+            topics=tuple(
+                OffsetForLeaderTopic(topic=t, partitions=tuple(p)) for t, p in by_topic.items()
+            ),
         )
         effects.outputs.append(self._envelope_to(fetcher, body))
         fetcher.in_flight = _InFlight(
@@ -392,7 +340,14 @@ class ReplicaFetcherManager:
                     for answer in topic.partitions:
                         key = (TopicName(topic.topic), PartitionId(answer.partition))
                         self._on_epoch_answer(
-                            fetcher, key, answer, in_flight, partitions, log_manager, now_ms, effects
+                            fetcher,
+                            key,
+                            answer,
+                            in_flight,
+                            partitions,
+                            log_manager,
+                            now_ms,
+                            effects,
                         )
             case FetchResponse() if in_flight.kind is _Kind.FETCH:
                 for fetched in response.body.responses:
@@ -523,19 +478,8 @@ class ReplicaFetcherManager:
         if leader_start <= partition.log_end_offset:
             followed.state = FetchState.TRUNCATING
             return
-        before = partition.log_end_offset
-        partition.log.truncate_fully_and_start_at(leader_start, now_ms=now_ms)
-        log_manager.checkpoint_recovery_points()
-        log_manager.checkpoint_log_start_offsets()
-        partition.after_truncation()
-        effects.events.append(
-            Truncated(
-                topic=partition.topic,
-                partition=partition.partition,
-                from_offset=before,
-                to_offset=Offset(leader_start),
-                reason=f"below the leader's log start {leader_start}",
-            )
+        start_at_leader_log_start(
+            partition, log_manager, leader_start, now_ms=now_ms, effects=effects
         )
 
     # -- connections and timers -----------------------------------------------------------------

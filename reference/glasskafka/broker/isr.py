@@ -42,6 +42,8 @@ back.  Kafka batches ISR change notifications every 2.5 seconds; glasskafka writ
 
 from __future__ import annotations
 
+from glasskafka.broker.effects import Effects, IsrWriteResult, IsrWriteSent
+from glasskafka.broker.partition import Partition
 from glasskafka.controller import CoordinationRequest
 from glasskafka.controller.znodes import (
     ISR_CHANGE_NOTIFICATION_PATH,
@@ -61,9 +63,6 @@ from glasskafka.coordination import (
     SetDataResponse,
 )
 from glasskafka.ids import BrokerId, Epoch, Millis, PartitionId, TopicName
-
-from glasskafka.broker.effects import Effects, IsrWriteResult, IsrWriteSent
-from glasskafka.broker.partition import Partition
 
 __all__ = [
     "ISR_EXPIRATION_TIMER",

@@ -53,11 +53,15 @@ from glasskafka.protocol.messages.update_metadata import (
 __all__ = [
     "INTERNAL_TOPICS",
     "LEADER_DURING_DELETE",
+    "NO_BROKER",
     "CachedBroker",
     "CachedPartition",
     "MetadataAnswer",
     "MetadataCache",
 ]
+
+NO_BROKER = BrokerId(-1)
+"""Kafka's "no broker": no controller known, or no leader."""
 
 LEADER_DURING_DELETE = -2
 """The leader UpdateMetadata names for a partition being deleted (``LeaderAndIsr.scala``)."""
@@ -111,7 +115,7 @@ def _endpoint(broker: UpdateMetadataBroker) -> tuple[str, int]:
 class MetadataCache:
     """Live brokers, the controller and partition states, as UpdateMetadata left them."""
 
-    controller_id: BrokerId = BrokerId(-1)
+    controller_id: BrokerId = NO_BROKER
     brokers: dict[BrokerId, CachedBroker] = field(default_factory=dict)
     partitions: dict[TopicPartition, CachedPartition] = field(default_factory=dict)
 
@@ -229,4 +233,3 @@ def _unknown_topic_error(name: str, *, may_create: bool) -> ErrorCode:
     if may_create and name not in INTERNAL_TOPICS:
         return ErrorCode.LEADER_NOT_AVAILABLE
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-

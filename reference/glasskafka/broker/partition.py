@@ -45,6 +45,7 @@ DeleteRecords), preferred read replicas (KIP-392), reassignment states and a fol
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 
 from glasskafka.bugs import NO_BUGS, BugFlags
@@ -69,6 +70,10 @@ NO_EPOCH = Epoch(-1)
 
 UNKNOWN_OFFSET = Offset(-1)
 """Kafka's ``UnifiedLog.UnknownOffset``: a follower that has not fetched in this epoch."""
+
+FIRST_OFFSET = Offset(0)
+NEVER_MS = Millis(0)
+"""The time of an event that has not happened (Kafka initialises such times to 0)."""
 
 
 class Role(enum.Enum):
@@ -116,9 +121,9 @@ class RemoteReplica:
 
     broker_id: BrokerId
     log_end_offset: Offset = UNKNOWN_OFFSET
-    last_caught_up_time_ms: Millis = Millis(0)
+    last_caught_up_time_ms: Millis = NEVER_MS
     last_fetch_leader_log_end_offset: Offset = UNKNOWN_OFFSET
-    last_fetch_time_ms: Millis = Millis(0)
+    last_fetch_time_ms: Millis = NEVER_MS
     last_fetch_epoch: Epoch = NO_EPOCH
 
 
@@ -165,7 +170,7 @@ class Partition:
     pending_isr: frozenset[BrokerId] | None = None
     isr_outcome_unknown: bool = False
     leader_epoch_start_offset: Offset | None = None
-    high_watermark: Offset = Offset(0)
+    high_watermark: Offset = FIRST_OFFSET
     last_fetched_high_watermark: Offset | None = None
     remote_replicas: dict[BrokerId, RemoteReplica] = field(default_factory=dict)
 
@@ -263,7 +268,7 @@ class Partition:
         self._record_epoch_start(leader_epoch)
         self.remote_replicas = {
             broker: RemoteReplica(
-                broker_id=broker, last_caught_up_time_ms=now_ms if broker in isr else Millis(0)
+                broker_id=broker, last_caught_up_time_ms=now_ms if broker in isr else NEVER_MS
             )
             for broker in replicas
             if broker != self.local_broker_id
@@ -417,7 +422,7 @@ class Partition:
     def _check_epoch_cache(self, name: str) -> None:
         """The epoch cache rises strictly and agrees with the batches it points at (REPL-10)."""
         entries = self.log.epoch_cache.entries
-        for (e1, s1), (e2, s2) in zip(entries, entries[1:], strict=False):
+        for (e1, s1), (e2, s2) in itertools.pairwise(entries):
             assert e1 < e2 and s1 < s2, f"REPL-10: {name} epoch cache {entries} is not rising"
         for epoch, start in entries:
             assert start <= self.log_end_offset, f"REPL-10: {name} epoch {epoch} starts past LEO"

@@ -40,18 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from glasskafka.errors import ErrorCode
-from glasskafka.ids import Epoch, Millis, NodeId, Offset, PartitionId, TopicName
-from glasskafka.log import LogError
-from glasskafka.protocol.envelope import KafkaRequest
-from glasskafka.protocol.messages.produce import (
-    PartitionProduceData,
-    PartitionProduceResponse,
-    ProduceRequest,
-    ProduceResponse,
-    TopicProduceResponse,
-)
-
 from glasskafka.broker.effects import (
     Answer,
     Effects,
@@ -64,6 +52,17 @@ from glasskafka.broker.effects import (
 from glasskafka.broker.metadata_cache import INTERNAL_TOPICS
 from glasskafka.broker.purgatory import DelayedProduce, ProducePartitionStatus
 from glasskafka.broker.replica_manager import ReplicaManager
+from glasskafka.errors import ErrorCode
+from glasskafka.ids import Epoch, Millis, NodeId, Offset, PartitionId, TopicName
+from glasskafka.log import LogError
+from glasskafka.protocol.envelope import KafkaRequest
+from glasskafka.protocol.messages.produce import (
+    PartitionProduceData,
+    PartitionProduceResponse,
+    ProduceRequest,
+    ProduceResponse,
+    TopicProduceResponse,
+)
 
 __all__ = ["complete_produce", "expire_produce", "handle_produce"]
 
@@ -140,9 +139,9 @@ def _append(
     epoch = partition.leader_epoch if partition is not None else Epoch(-1)
     if error is ErrorCode.NONE and topic in INTERNAL_TOPICS:
         error = ErrorCode.INVALID_TOPIC_EXCEPTION
-    if error is ErrorCode.NONE and partition is not None:
-        if acks == -1 and isr_size < partition.log.config.min_insync_replicas:
-            error = ErrorCode.NOT_ENOUGH_REPLICAS  # checked before the append (REPL-16)
+    minimum = partition.log.config.min_insync_replicas if partition is not None else 0
+    if error is ErrorCode.NONE and acks == -1 and isr_size < minimum:
+        error = ErrorCode.NOT_ENOUGH_REPLICAS  # checked before the append (REPL-16)
     status = _refused(topic, data, error)
     if error is ErrorCode.NONE and partition is not None:
         try:
@@ -196,7 +195,9 @@ def complete_produce(
             _settle(status, ErrorCode.NOT_LEADER_OR_FOLLOWER)
         elif partition.high_watermark >= status.required_offset:
             enough = len(partition.maximal_isr) >= partition.log.config.min_insync_replicas
-            _settle(status, ErrorCode.NONE if enough else ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+            _settle(
+                status, ErrorCode.NONE if enough else ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+            )
     if any(status.waiting for status in operation.statuses):
         return None
     assert isinstance(operation.request.body, ProduceRequest)

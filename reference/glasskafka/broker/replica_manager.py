@@ -41,6 +41,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from glasskafka.broker.effects import Effects, LeaderAndIsrApplied
+from glasskafka.broker.fetcher import ReplicaFetcherManager
+from glasskafka.broker.isr import maybe_shrink_isr
+from glasskafka.broker.metadata_cache import MetadataCache
+from glasskafka.broker.partition import NO_EPOCH, Partition, Role
+from glasskafka.broker.purgatory import Purgatory
+from glasskafka.broker.responses import error_body
+from glasskafka.broker.truncation import truncate_partition
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import BrokerConfig, TopicConfig
 from glasskafka.errors import ErrorCode
@@ -58,14 +66,6 @@ from glasskafka.protocol.messages.stop_replica import (
     StopReplicaResponse,
 )
 from glasskafka.storage import Disk
-
-from glasskafka.broker.effects import Effects, LeaderAndIsrApplied
-from glasskafka.broker.fetcher import ReplicaFetcherManager, truncate_partition
-from glasskafka.broker.isr import maybe_shrink_isr
-from glasskafka.broker.metadata_cache import MetadataCache
-from glasskafka.broker.partition import NO_EPOCH, Partition, Role
-from glasskafka.broker.purgatory import Purgatory
-from glasskafka.broker.responses import error_body
 
 __all__ = ["HW_CHECKPOINT_INTERVAL_MS", "HW_CHECKPOINT_TIMER", "ReplicaManager"]
 
@@ -147,7 +147,9 @@ class ReplicaManager:
         found = self.partitions.get((TopicName(topic), PartitionId(partition)))
         if found is None:
             known = self.metadata_cache.get(topic, partition) is not None
-            error = ErrorCode.NOT_LEADER_OR_FOLLOWER if known else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            error = (
+                ErrorCode.NOT_LEADER_OR_FOLLOWER if known else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            )
             return None, error
         if not found.is_leader:
             return found, ErrorCode.NOT_LEADER_OR_FOLLOWER
@@ -171,7 +173,9 @@ class ReplicaManager:
         """
         if not self.accept_controller_epoch(request.controller_epoch):
             for topic, state in request.partition_states():
-                self._report(topic, state, request, ErrorCode.STALE_CONTROLLER_EPOCH, False, effects)
+                self._report(
+                    topic, state, request, ErrorCode.STALE_CONTROLLER_EPOCH, False, effects
+                )
             refused = error_body(request, ErrorCode.STALE_CONTROLLER_EPOCH)
             assert isinstance(refused, LeaderAndIsrResponse)
             return refused

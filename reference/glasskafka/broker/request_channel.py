@@ -74,7 +74,9 @@ class RequestChannel:
         assert peer not in self.muted, f"{peer} muted twice"
         self.muted[peer] = operation_id
 
-    def mute_for_controller(self, peer: NodeId, request: KafkaRequest, deadline_ms: Millis) -> SetTimer:
+    def mute_for_controller(
+        self, peer: NodeId, request: KafkaRequest, deadline_ms: Millis
+    ) -> SetTimer:
         """Mute ``peer`` until the controller answers ``request``; return the deadline timer."""
         assert peer not in self.muted, f"{peer} muted twice"
         self.muted[peer] = AwaitingController(request=request, deadline_ms=deadline_ms)
@@ -91,7 +93,7 @@ class RequestChannel:
             self.ready.append(peer)
 
     def controller_answered(self, peer: NodeId, correlation_id: int) -> CancelTimer | None:
-        """The role answered ``correlation_id`` to ``peer``: unmute it if it was waiting for that."""
+        """The role answered ``correlation_id`` to ``peer``: unmute it if it waited for that."""
         reason = self.awaiting_controller(peer)
         if reason is None or reason.request.correlation_id != correlation_id:
             return None

@@ -168,7 +168,9 @@ def _list_offsets(body: ListOffsetsRequest, error: int) -> ListOffsetsResponse:
             ListOffsetsTopicResponse(
                 name=topic.name,
                 partitions=tuple(
-                    ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=error)
+                    ListOffsetsPartitionResponse(
+                        partition_index=p.partition_index, error_code=error
+                    )
                     for p in topic.partitions
                 ),
             )

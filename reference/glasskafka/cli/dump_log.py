@@ -148,14 +148,14 @@ def dump_files(files: Sequence[str], options: DumpOptions, *, out: TextIO, err: 
     for name in files:
         path = pathlib.Path(name)
         print(f"Dumping {path}", file=out)
-        if not path.is_file():
-            what = "is a directory, not a segment file" if path.is_dir() else "no such file"
-            report.problem(f"glasskafka dump-log: {path}: {what}")
-            continue
         try:
+            if path.is_dir():
+                report.problem(f"glasskafka dump-log: {path}: is a directory, not a segment file")
+                continue
             stream = path.open("rb")
-        except OSError as error:
-            report.problem(f"glasskafka dump-log: {path}: cannot read: {error.strerror}")
+        except (OSError, ValueError) as error:  # missing, unreadable, or not a usable name
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            report.problem(f"glasskafka dump-log: {path}: cannot read: {reason}")
             continue
         with stream:
             _dump_one(path, stream, options, report)

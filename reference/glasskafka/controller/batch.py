@@ -87,7 +87,9 @@ class RequestBatch:
             entries = self.leader_and_isr.setdefault(broker, {})
             entries[tp] = entries.get(tp, False) or is_new
 
-    def add_update_metadata(self, brokers: list[BrokerId], partitions: list[TopicPartition]) -> None:
+    def add_update_metadata(
+        self, brokers: list[BrokerId], partitions: list[TopicPartition]
+    ) -> None:
         """Tell ``brokers`` the current state of ``partitions`` (and the live broker list)."""
         for broker in brokers:
             self.update_metadata.setdefault(broker, set()).update(partitions)
@@ -127,13 +129,12 @@ class RequestBatch:
         for broker, entries in sorted(self.leader_and_isr.items()):
             chosen = {tp: new for tp, new in entries.items() if tp in states}
             if broker in live and chosen:
-                body = _leader_and_isr(header, chosen, live, states, replicas)
-                requests.append((broker, body))
+                requests.append((broker, _leader_and_isr(header, chosen, live, states, replicas)))
         brokers = _live_brokers(live)
         for broker, partitions in sorted(self.update_metadata.items()):
             if broker in live:
-                body = _update_metadata(header, partitions, brokers, live, states, self, replicas)
-                requests.append((broker, body))
+                update = _update_metadata(header, partitions, brokers, live, states, self, replicas)
+                requests.append((broker, update))
         for broker, partitions in sorted(self.stop_replica.items()):
             if broker in live:
                 requests.append((broker, _stop_replica(header, partitions)))
@@ -220,7 +221,8 @@ def _update_metadata(
     replicas: Callable[[TopicPartition], tuple[BrokerId, ...]],
 ) -> UpdateMetadataRequest:
     topic_states = []
-    for topic, tps in _by_topic([tp for tp in partitions if tp in states or tp in batch.removed]):
+    known = [tp for tp in partitions if tp in states or tp in batch.removed]
+    for topic, tps in _by_topic(known).items():
         items = []
         for tp in tps:
             if tp in batch.removed:

@@ -37,18 +37,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from glasskafka.controller.role import CONTROLLER_CTX_PREFIX
-from glasskafka.ids import BrokerId, Millis, broker_node_id
+from glasskafka.ids import BrokerId, Millis, NodeId, broker_node_id
 from glasskafka.node import CancelTimer, Message, Output, Send, SetTimer
 from glasskafka.protocol import envelope
 from glasskafka.protocol.envelope import KafkaRequest
 
-__all__ = ["RESEND_BACKOFF_MS", "RESEND_TIMER_PREFIX", "ControllerChannel"]
+__all__ = ["RESEND_BACKOFF_MS", "RESEND_TIMER_PREFIX", "ControllerChannel", "broker_of_node"]
 
 RESEND_BACKOFF_MS = 100
 """How long after a broken connection the requests are sent again (Kafka's
 ``RequestSendThread`` backs off 100 ms before reconnecting)."""
 
 RESEND_TIMER_PREFIX = f"{CONTROLLER_CTX_PREFIX}resend:"
+
+_BROKER_PREFIX = broker_node_id(BrokerId(0)).removesuffix("0")
+
+
+def broker_of_node(node_id: NodeId) -> BrokerId | None:
+    """The broker id of node ``"broker-<id>"``, or ``None`` for any other node (a client)."""
+    suffix = node_id.removeprefix(_BROKER_PREFIX)
+    if suffix == node_id or not suffix.isdigit():
+        return None
+    return BrokerId(int(suffix))
 
 
 @dataclass(slots=True, kw_only=True)

@@ -73,7 +73,7 @@ class ControllerContext:
     """The broker's ``unclean.leader.election.enable``, for topics that do not override it."""
     zk: ZkOutbox
     grants: list[LeadershipGrant]
-    epoch: Epoch = Epoch(0)
+    epoch: Epoch = field(default=Epoch(0))
     batch: RequestBatch = field(default_factory=RequestBatch)
     live_brokers: dict[BrokerId, LiveBroker] = field(default_factory=dict)
     assignments: dict[TopicName, dict[PartitionId, tuple[BrokerId, ...]]] = field(
@@ -114,7 +114,7 @@ class ControllerContext:
         return tp[1] in self.assignments.get(tp[0], {})
 
     def unclean_enabled(self, topic: TopicName) -> bool:
-        """The topic's ``unclean.leader.election.enable``, else the broker's (Kafka's precedence)."""
+        """The topic's ``unclean.leader.election.enable``, else the broker's (Kafka's order)."""
         value = self.topic_configs.get(topic, {}).get("unclean.leader.election.enable")
         return self.unclean_default if value is None else value.strip().lower() == "true"
 

@@ -203,7 +203,7 @@ class PartitionStateMachine:
     def _apply(
         self, c: ControllerContext, tp: TopicPartition, proposal: Election, *, zk_version: int
     ) -> None:
-        """The write succeeded: cache it, record the grant, tell the brokers.  Invariants: REPL-11"""
+        """The write succeeded: cache it, log the grant, tell the brokers.  Invariants: REPL-11"""
         state = dataclasses.replace(proposal.state, zk_version=zk_version)
         c.states[tp] = state
         if state.leader != NO_LEADER:

@@ -81,7 +81,9 @@ def parse_ctx(ctx: str) -> RoleCtx | None:
     if len(parts) < 3 or not parts[1].isdigit():
         return None
     kind, generation, step = parts[0], int(parts[1]), parts[2]
-    return RoleCtx(kind=kind, generation=generation, step=step, rest=parts[3] if len(parts) > 3 else "")
+    return RoleCtx(
+        kind=kind, generation=generation, step=step, rest=parts[3] if len(parts) > 3 else ""
+    )
 
 
 @dataclass(slots=True, kw_only=True)

@@ -190,6 +190,7 @@ def _clean_one(
     )
     limit = segments[number + 1].base_offset
     recover_segment(fresh, limit_offset=limit, bugs=bugs)
+    fresh.on_become_inactive()
     fresh.flush()
     if fresh.size == 0 and number > 0:
         fresh.delete()

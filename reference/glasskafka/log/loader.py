@@ -184,6 +184,8 @@ def _open_segments(
                 disk, directory, base, config=config, now_ms=now_ms, bugs=bugs
             )
             cut = recover_segment(segment, limit_offset=limit, bugs=bugs, visit=learn_epoch)
+            if limit is not None:
+                segment.on_become_inactive()
         segments.append(segment)
         if cut and limit is not None:
             for later in reversed(bases[number + 1 :]):

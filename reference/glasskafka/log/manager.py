@@ -37,12 +37,14 @@ from dataclasses import dataclass, field
 
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import TopicConfig
+from glasskafka.errors import ErrorCode
 from glasskafka.ids import PartitionId, TopicName, TopicPartition
 from glasskafka.log.checkpoint import (
     CorruptCheckpointError,
     read_offset_checkpoint,
     write_offset_checkpoint,
 )
+from glasskafka.log.errors import LogError
 from glasskafka.log.names import (
     LOG_SUFFIX,
     parse_partition_dir,
@@ -188,8 +190,16 @@ class LogManager:
         return True
 
     def truncate_to(self, topic: str, partition: int, offset: int, *, now_ms: int) -> bool:
-        """Truncate one log and, if it changed, checkpoint the lowered recovery point at once."""
-        log = self.logs[(TopicName(topic), PartitionId(partition))]
+        """Truncate one log and, if it changed, checkpoint the lowered recovery point at once.
+
+        Raises :class:`~glasskafka.log.errors.LogError` UNKNOWN_TOPIC_OR_PARTITION if this
+        directory has no such log.
+        """
+        log = self.get_log(topic, partition)
+        if log is None:
+            raise LogError(
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no log for {topic}-{partition} here"
+            )
         if not log.truncate_to(offset, now_ms=now_ms):
             return False
         self.checkpoint_recovery_points()

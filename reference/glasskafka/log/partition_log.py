@@ -188,7 +188,7 @@ class PartitionLog:
         """
         if leader_epoch < 0:
             raise ValueError(f"leader_epoch must be >= 0, got {leader_epoch}")
-        header = validate_leader_batch(batch, config=self.config, origin=origin)
+        validate_leader_batch(batch, config=self.config, origin=origin)
         if leader_epoch < self.latest_epoch:
             raise LogError(
                 ErrorCode.FENCED_LEADER_EPOCH,
@@ -303,6 +303,8 @@ class PartitionLog:
             self.disk, self.directory, base, config=self.config, now_ms=now_ms, bugs=self.bugs
         )
         self.segments.append(segment)
+        # Replacing an empty first segment (a follower jumping a compaction gap) moves the start.
+        self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         return segment
 
     # -- reading ------------------------------------------------------------------------------

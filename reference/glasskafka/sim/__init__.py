@@ -10,10 +10,15 @@ One job per file (STYLE rule 13; TigerBeetle's simulator and etcd raft's tests a
 * ``host`` -- one node's place: its factory, disk, timers and restarts;
 * ``trace`` -- every event as plain data, observers, and the story;
 * ``choices`` -- the controlled mode's choices;
-* ``simulator`` -- the loop that ties them together.
+* ``simulator`` -- the loop that ties them together;
+* ``kafka_snapshot`` -- observable snapshots of a replicated cluster and the ghost-state
+  recorder that ``specs/replication.py`` judges (imported by name, not re-exported here).
 
 Start with :class:`Simulator`; ``docs/concepts/simulator.md`` explains the model, and
 ``specs/sim.py`` states what the simulator guarantees (SIM-1..5).
+
+Simplified from Kafka: Kafka has no deterministic simulator; its tests use real threads, sockets
+and disks (and ``MockTime`` for clocks), so a failing interleaving cannot always be replayed.
 """
 
 from glasskafka.sim.choices import Choice, DeliverMessage, FireTimer, ReportLoss

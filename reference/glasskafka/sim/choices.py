@@ -19,6 +19,8 @@ choices in a stable order (deliveries by connection, then notices by connection,
 by due time, node and name), so the same history always offers the same list, and a Hypothesis
 counterexample that picks "choice 2" replays exactly.
 
+Spec IDs: SIM-1 (only connection heads are offered), SIM-2 (a choice happens once).
+
 Simplified from Kafka: a real network and a real scheduler interleave whatever they like; this
 mode lets a test reach every interleaving the model allows, one at a time, which is how etcd's raft
 tests (``raft/rafttest``) and TLA+ models explore orderings.

@@ -13,6 +13,8 @@ machine.
 Because time is a plain integer owned by the simulation, a run with the same seed and the same
 inputs sees exactly the same times, and a ``copy.deepcopy`` of a simulation carries its clock.
 
+Spec IDs: none (time only moves forward; DESIGN §7).
+
 Simplified from Kafka: a real broker reads ``System.currentTimeMillis`` and ``nanoTime`` (through
 Kafka's ``Time`` interface, which Kafka's own tests replace with ``MockTime``); glasskafka has only
 one clock per simulation, so every node sees the same time, with no clock skew between machines.

@@ -21,6 +21,8 @@ and skips it.  This "lazy deletion" keeps scheduling O(log n) (``heapq`` documen
 Queue Implementation Notes").  A message's sequence number is the one of its :class:`Arrival`, so
 the trace names each message by it (``#17``) and the specs follow a message from send to delivery.
 
+Spec IDs: SIM-1 and SIM-2 rest on it: one entry per message, performed once, in order.
+
 Simplified from Kafka: Kafka's brokers have many threads and real I/O, so the order of events is
 whatever the machine does; here it is one total order, chosen by time, then by sequence.
 """

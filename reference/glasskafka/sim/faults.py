@@ -17,6 +17,8 @@ The simulator crashes a node in one of three ways (DESIGN §3), named by :class:
 records one before and one after every crash in the trace, so SIM-5 ("a power-loss crash keeps
 exactly the synced bytes") is checked from the trace alone, by code that does not trust the disk.
 
+Spec IDs: SIM-5.
+
 Simplified from Kafka: real disks also reorder writes, lose a rename or a new directory entry
 whose directory was never fsynced, and return corrupted sectors; ``SimDisk`` models only lost
 unsynced bytes and torn tails, which are what Kafka's recovery path is designed around.

@@ -15,6 +15,8 @@ sequence number of its :class:`~glasskafka.sim.events.TimerDue` entry in the eve
 Setting a name again replaces the entry, cancelling forgets it, and a crash forgets them all, so
 an entry left in the queue is recognised as stale and skipped when it comes up.
 
+Spec IDs: none (a crash discards the node and its timers; its disk is SIM-5's concern).
+
 Simplified from Kafka: a Kafka broker is a JVM with many threads and its own timer wheel
 (``SystemTimer``, ``TimingWheel``); here a node's timers are a dict of names.
 """

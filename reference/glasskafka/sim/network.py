@@ -33,6 +33,8 @@ The network schedules its own events on the simulation's :class:`~glasskafka.sim
 and gives back :class:`InFlight` records and :class:`DropReason` values; the simulator turns them
 into trace lines and node inputs.  All of its state is plain data (DESIGN §7).
 
+Spec IDs: SIM-1, SIM-2, SIM-3, SIM-4.
+
 Simplified from Kafka: a Kafka client keeps one connection per broker for requests and responses
 both; here the two directions are separate connections, which keeps per-pair FIFO exactly.  Real
 TCP also has connection set-up time, slow start and buffer limits; only arbitrary delay is

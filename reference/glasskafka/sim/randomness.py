@@ -15,6 +15,8 @@ process would, yet the same seed still gives the same run.
 The label is turned into a 64-bit seed with SHA-256, never with Python's ``hash``, which is salted
 per process (``PYTHONHASHSEED``) and would make runs differ between processes (DESIGN §7).
 
+Spec IDs: none (determinism, DESIGN §7; tested in ``model_tests/test_sim_determinism.py``).
+
 Simplified from Kafka: Kafka draws randomness from ``java.util.Random`` and ``ThreadLocalRandom``
 (for instance the producer's random partitioner and jittered backoffs); nothing there is seeded.
 """

@@ -35,6 +35,8 @@ trace, and the whole simulation (nodes and their disks included) is plain data t
 raises, the error gets a note with the seed, the time and the last lines of the story, so a
 failure can be replayed (as TigerBeetle prints its seed).
 
+Spec IDs: SIM-1..5, through the network and disks it drives (``specs/sim.py``).
+
 Simplified from Kafka: Kafka is tested with real threads and sockets (and ducktape clusters);
 glasskafka's nodes are single-threaded state machines, so one process can simulate a cluster
 exactly, at the price of not modelling thread interleavings inside one broker.

@@ -19,6 +19,8 @@ Messages are named by their sequence number (``#17``), which the network gives e
 it is sent; :class:`Sent`, :class:`Delivered` and :class:`Dropped` carry it, so a spec can follow
 one message from send to delivery.  Two runs with the same seed and inputs record equal traces.
 
+Spec IDs: SIM-1..5 are predicates over this trace (``specs/sim.py``).
+
 Simplified from Kafka: Kafka's brokers log to log4j files, one per process, with wall-clock times
 that differ between machines; here there is one trace with one clock.
 """

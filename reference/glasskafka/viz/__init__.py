@@ -8,6 +8,11 @@ the command line: it may read anything below it and nothing reads it back (STYLE
 
 The other modules (``cluster``, ``log``, ``assignment``, ``history``) are imported by name, so
 importing one picture does not import the rest.
+
+Spec IDs: none (pictures of what the specs check).
+
+Simplified from Kafka: Kafka draws nothing; these are the figures of a Kafka course, drawn from
+live objects.
 """
 
 from glasskafka.viz.sequence import sequence_diagram

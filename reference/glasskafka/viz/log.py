@@ -30,6 +30,7 @@ import html
 from typing import Any
 
 import graphviz
+
 from glasskafka.log import LOG_SUFFIX, LogSegment, PartitionLog, segment_file
 
 __all__ = ["log_picture"]

@@ -1,0 +1,618 @@
+"""The broker node: one Kafka broker as a sans-IO state machine, hosting the controller role.
+
+Theory of operation
+-------------------
+:class:`BrokerNode` is what a simulator or runtime drives (``glasskafka.node``); build it as
+``BrokerNode(node_id, disk, rng, config=..., bugs=...)``, the factory shape the simulator
+expects.  It is Kafka's ``KafkaServer`` in miniature, and mostly routes:
+
+* **start** (:meth:`on_start`): open the log directory (recovering every log) and restore the
+  high watermarks (``replica_manager.py``), connect to the coordination service ``zk``, and set
+  the periodic timers (isr-expiration every ``replica.lag.time.max.ms / 2``, HW checkpoint);
+* **coordination session** (``glasskafka.coordination.client``): one session per broker.  When
+  it is up, the broker registers ``/brokers/ids/<id>`` (``registration.py``), reads back ISR
+  writes whose outcome was lost, and tells the controller role; when it expires, the broker
+  reconnects at once and registers again with the new session;
+* **requests** pass connection muting (``request_channel.py``) and are served by ``apis.py``;
+  the outcome is an answer now, a parked operation (the peer stays muted), or nothing (acks=0);
+* **the controller role** (THE SEAM, ``glasskafka.controller.role``): every broker embeds a
+  :class:`~glasskafka.controller.ControllerRole`.  The node gives it session changes, the
+  coordination answers whose ``ctx`` starts with ``"controller:"``, every watch event,
+  CreateTopics/DeleteTopics while it is active (otherwise the node answers NOT_CONTROLLER),
+  the responses to its LeaderAndIsr/UpdateMetadata/StopReplica requests, its timers and lost
+  connections; it submits the role's coordination requests through its own session and passes
+  its outputs on.  A message to this broker itself -- the role's LeaderAndIsr to its own
+  broker, the broker's answer back -- is delivered locally, after the current input and in
+  order, because the network has no self-connection;
+* **after every input** the node tries the parked operations watching the partitions the input
+  touched, serves the held requests of peers that became unmuted, forwards auto-created topics
+  to the controller, and hands its outputs back.
+
+Read-only introspection, stable for the simulator's cluster harness and the specs' snapshots:
+
+==================================  ============================================================
+``broker.broker_id``                this broker's id
+``broker.partition_state(t, p)``    a frozen :class:`~glasskafka.broker.partition.PartitionView`:
+                                    role, leader, epoch, ISR, pending and maximal ISR, LESO,
+                                    log start, LEO, HW, the last fetched HW, the epoch cache
+``broker.log(t, p)``                the replica's :class:`~glasskafka.log.PartitionLog`
+``broker.partitions()``             every (topic, partition) with a replica here, sorted
+``broker.fetch_state(t, p)``        TRUNCATING or FETCHING for a followed partition, else None
+``broker.metadata_cache``           the :class:`~glasskafka.broker.metadata_cache.MetadataCache`
+``broker.controller``               the embedded :class:`~glasskafka.controller.ControllerRole`
+``broker.controller_epoch``         the highest controller epoch seen (CTRL-1)
+``broker.registered``               whether ``/brokers/ids/<id>`` is confirmed
+``broker.events``                   what the last input did (``effects.py``)
+==================================  ============================================================
+
+Spec IDs: CTRL-1, REPL-6..10, REPL-12..14, REPL-16 come together here; :meth:`check_invariants`
+asserts the local ones after every input.
+
+Simplified from Kafka: one request at a time, run to completion (Kafka has network and request
+handler thread pools); no group coordinator yet; no controlled shutdown; the coordination
+service's node id is fixed (``zk``) rather than read from ``zookeeper.connect``.
+"""
+
+from __future__ import annotations
+
+import random
+
+from glasskafka.broker.apis import handle_request
+from glasskafka.broker.effects import Answer, BrokerEvent, Effects, Outcome, Parked, Unanswered
+from glasskafka.broker.fetch_path import complete_fetch
+from glasskafka.broker.fetcher import FETCHER_TIMER_PREFIX, FetchState, ReplicaFetcherManager
+from glasskafka.broker.isr import (
+    ISR_EXPIRATION_TIMER,
+    ISR_READ_CTX_PREFIX,
+    ISR_WRITE_CTX_PREFIX,
+    on_isr_read_answer,
+    on_isr_write_answer,
+    parse_isr_ctx,
+    read_back,
+)
+from glasskafka.broker.metadata_cache import MetadataCache
+from glasskafka.broker.partition import Partition, PartitionView
+from glasskafka.broker.produce_path import complete_produce, expire_produce
+from glasskafka.broker.purgatory import DelayedOperation, DelayedProduce, operation_of_timer
+from glasskafka.broker.registration import (
+    REGISTRATION_RETRY_TIMER,
+    Registration,
+    advertised_endpoint,
+)
+from glasskafka.broker.replica_manager import (
+    HW_CHECKPOINT_INTERVAL_MS,
+    HW_CHECKPOINT_TIMER,
+    ReplicaManager,
+)
+from glasskafka.broker.request_channel import AwaitingController, RequestChannel, peer_of_timer
+from glasskafka.broker.responses import error_body
+from glasskafka.broker.session import COORDINATION_NODE_ID, is_coordination_message, submit
+from glasskafka.bugs import NO_BUGS, BugFlags
+from glasskafka.config import BrokerConfig, TopicConfig
+from glasskafka.controller import (
+    CONTROLLER_CTX_PREFIX,
+    ControllerRole,
+    CoordinationRequest,
+    RoleStep,
+)
+from glasskafka.coordination import (
+    ClientEvent,
+    ClientStep,
+    CoordinationClient,
+    GetDataResponse,
+    RequestCompleted,
+    SessionConnected,
+    SessionDisconnected,
+    SessionExpired,
+    SetDataResponse,
+    WatchTriggered,
+)
+from glasskafka.errors import ErrorCode, GlassKafkaError
+from glasskafka.ids import (
+    BrokerId,
+    Epoch,
+    Millis,
+    NodeId,
+    PartitionId,
+    TopicName,
+    TopicPartition,
+    broker_node_id,
+)
+from glasskafka.log import LogManager, PartitionLog
+from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
+from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse, answer, request
+from glasskafka.protocol.messages.fetch import FetchResponse
+from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrResponse
+from glasskafka.protocol.messages.offset_for_leader_epoch import OffsetForLeaderEpochResponse
+from glasskafka.protocol.messages.stop_replica import StopReplicaResponse
+from glasskafka.protocol.messages.topic_admin import (
+    CreatableTopic,
+    CreateTopicsRequest,
+    DeleteTopicsRequest,
+)
+from glasskafka.protocol.messages.update_metadata import UpdateMetadataResponse
+from glasskafka.storage import Disk
+
+__all__ = ["COORDINATION_NODE_ID", "BrokerNode", "broker_id_of"]
+
+AUTO_CREATE_TIMEOUT_MS = 30000
+"""How long a forwarded auto-create may take at the controller (Kafka's request timeout)."""
+
+
+def broker_id_of(node_id: NodeId) -> BrokerId | None:
+    """The broker id of a ``broker-<n>`` node id, or None for any other node."""
+    prefix, _, number = node_id.partition("-")
+    return BrokerId(int(number)) if prefix == "broker" and number.isdigit() else None
+
+
+class BrokerNode(Node):
+    """One broker: replica manager, metadata cache, coordination session, controller role."""
+
+    def __init__(
+        self,
+        node_id: NodeId,
+        disk: Disk,
+        rng: random.Random,
+        *,
+        config: BrokerConfig,
+        bugs: BugFlags = NO_BUGS,
+    ) -> None:
+        """Build a broker that has not started yet (nothing is read from ``disk`` until
+        :meth:`on_start`).
+
+        ``config.broker_id`` must agree with ``node_id`` (``broker-<id>``); -1 takes the id
+        from the node id.  Raises :class:`GlassKafkaError` naming the value otherwise, or for
+        a malformed ``listeners`` value.
+        """
+        self.node_id = node_id
+        self.broker_id = _checked_broker_id(node_id, config)
+        self.config = config
+        self.disk = disk
+        self.rng = rng
+        self.bugs = bugs
+        host, port = advertised_endpoint(config)
+        self.metadata_cache = MetadataCache()
+        self.replicas = ReplicaManager(
+            broker_id=self.broker_id,
+            config=config,
+            log_manager=LogManager(disk=disk, default_config=TopicConfig.from_broker(config)),
+            metadata_cache=self.metadata_cache,
+            fetchers=ReplicaFetcherManager(local_broker_id=self.broker_id, config=config),
+            bugs=bugs,
+        )
+        self.client = CoordinationClient(
+            server=COORDINATION_NODE_ID,
+            session_timeout_ms=config.zookeeper_session_timeout_ms,
+            timer_prefix="broker:zk",
+        )
+        self.registration = Registration(broker_id=self.broker_id, host=host, port=port)
+        self.controller = ControllerRole(broker_id=self.broker_id, config=config, bugs=bugs)
+        self.channel = RequestChannel()
+        self.events: tuple[BrokerEvent, ...] = ()
+        self.next_correlation_id = 0
+        self._local: list[tuple[NodeId, Message]] = []
+        self._effects = Effects()
+
+    # -- introspection (read-only) --------------------------------------------------------------
+
+    def partition_state(self, topic: str, partition: int) -> PartitionView | None:
+        """A frozen copy of this broker's replica of ``topic``-``partition``, or None."""
+        found = self.replicas.partitions.get((TopicName(topic), PartitionId(partition)))
+        return found.view() if found is not None else None
+
+    def log(self, topic: str, partition: int) -> PartitionLog | None:
+        """The log of this broker's replica (read it, never write it), or None."""
+        return self.replicas.log_manager.get_log(topic, partition)
+
+    def partitions(self) -> list[TopicPartition]:
+        return sorted(self.replicas.partitions)
+
+    def fetch_state(self, topic: str, partition: int) -> FetchState | None:
+        followed = self.replicas.fetchers.state_of((TopicName(topic), PartitionId(partition)))
+        return followed.state if followed is not None else None
+
+    @property
+    def controller_epoch(self) -> Epoch:
+        """The highest controller epoch this broker has accepted (CTRL-1)."""
+        return self.replicas.controller_epoch
+
+    @property
+    def registered(self) -> bool:
+        return self.registration.registered
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    def on_start(self, now_ms: Millis) -> list[Output]:
+        """Open the log directory, connect to the coordination service, set periodic timers."""
+        self._effects = Effects()
+        self.replicas = ReplicaManager.open(
+            self.disk,
+            broker_id=self.broker_id,
+            config=self.config,
+            metadata_cache=self.metadata_cache,
+            bugs=self.bugs,
+            now_ms=now_ms,
+        )
+        self._client(self.client.connect(now_ms), now_ms)
+        self._arm(ISR_EXPIRATION_TIMER, now_ms, self._isr_expiration_interval_ms)
+        self._arm(HW_CHECKPOINT_TIMER, now_ms, HW_CHECKPOINT_INTERVAL_MS)
+        return self._finish(now_ms)
+
+    def on_message(self, sender: NodeId, message: Message, now_ms: Millis) -> list[Output]:
+        """One message from a peer: a request, a response, or the coordination service's."""
+        self._effects = Effects()
+        self._dispatch(sender, message, now_ms, local=False)
+        return self._finish(now_ms)
+
+    def on_timer(self, name: str, now_ms: Millis) -> list[Output]:
+        """One of the broker's, the session's or the controller role's timers fired."""
+        self._effects = Effects()
+        self._timer(name, now_ms)
+        return self._finish(now_ms)
+
+    def on_connection_lost(self, peer: NodeId, now_ms: Millis) -> list[Output]:
+        """Forget what ``peer`` was waiting for; retry what this broker was waiting for."""
+        self._effects = Effects()
+        if peer == COORDINATION_NODE_ID:
+            self._client(self.client.on_connection_lost(now_ms), now_ms)
+        reason = self.channel.forget(peer)
+        if isinstance(reason, AwaitingController):
+            # The role may still answer; that answer must not reach a fresh connection.
+            self.channel.suppressed.add((peer, reason.request.correlation_id))
+        for operation_id in self.replicas.purgatory.of_peer(peer):
+            taken = self.replicas.purgatory.take(operation_id)
+            if taken is not None:
+                self._effects.outputs.append(taken[1])
+        broker = broker_id_of(peer)
+        if broker is not None:
+            self.replicas.fetchers.on_connection_lost(broker, now_ms=now_ms, effects=self._effects)
+        self._role(self.controller.on_connection_lost(peer, now_ms), now_ms)
+        return self._finish(now_ms)
+
+    def check_invariants(self) -> None:
+        """The replicas', the fetchers', the role's and the request channel's invariants."""
+        self.replicas.check_invariants()
+        self.controller.check_invariants()
+        purgatory = self.replicas.purgatory
+        for peer, reason in self.channel.muted.items():
+            if isinstance(reason, int):
+                parked = purgatory.get(reason)
+                assert parked is not None and parked.sender == peer, f"{peer} muted for nothing"
+        for operation in purgatory.operations.values():
+            if operation.sender != self.node_id:
+                muted = self.channel.muted.get(operation.sender)
+                assert muted == operation.operation_id, f"{operation.sender} parked but not muted"
+
+    # -- routing --------------------------------------------------------------------------------
+
+    def _dispatch(self, sender: NodeId, message: Message, now_ms: Millis, *, local: bool) -> None:
+        match message:
+            case KafkaRequest():
+                self._request(sender, message, now_ms, local=local)
+            case KafkaResponse():
+                self._response(sender, message, now_ms)
+            case _ if is_coordination_message(sender, message):
+                self._client(self.client.on_message(message, now_ms), now_ms)
+            case _:
+                pass  # nothing a broker expects; ignored like a frame of an unknown API
+
+    def _request(
+        self, sender: NodeId, request: KafkaRequest, now_ms: Millis, *, local: bool
+    ) -> None:
+        """Serve ``request`` unless ``sender`` is muted, in which case it waits its turn."""
+        if not local and self.channel.is_muted(sender):
+            self.channel.hold(sender, request)
+            return
+        if isinstance(request.body, CreateTopicsRequest | DeleteTopicsRequest):
+            outcome = self._to_controller(sender, request, now_ms, local=local)
+        else:
+            outcome = handle_request(
+                self.replicas,
+                sender,
+                request,
+                auto_create_topics_enable=self.config.auto_create_topics_enable,
+                now_ms=now_ms,
+                effects=self._effects,
+            )
+        match outcome:
+            case Answer(body=body):
+                self._send(sender, answer(request, body))
+            case Parked(operation_id=operation_id):
+                if not local:
+                    self.channel.mute_for_operation(sender, operation_id)
+            case Unanswered():
+                pass
+
+    def _to_controller(
+        self, sender: NodeId, request: KafkaRequest, now_ms: Millis, *, local: bool
+    ) -> Outcome:
+        """Hand CreateTopics/DeleteTopics to the active role; the sender waits for its answer."""
+        if not self.controller.is_active:
+            refused = error_body(request.body, ErrorCode.NOT_CONTROLLER)
+            return Answer(body=refused) if refused is not None else Unanswered()
+        if not local:
+            body = request.body
+            assert isinstance(body, CreateTopicsRequest | DeleteTopicsRequest)
+            deadline = Millis(now_ms + max(body.timeout_ms, 0))
+            self._effects.outputs.append(
+                self.channel.mute_for_controller(sender, request, deadline)
+            )
+        self._role(self.controller.on_message(sender, request, now_ms), now_ms)
+        return Unanswered()  # the role answers, now or later
+
+    def _response(self, sender: NodeId, response: KafkaResponse, now_ms: Millis) -> None:
+        match response.body:
+            case LeaderAndIsrResponse() | UpdateMetadataResponse() | StopReplicaResponse():
+                self._role(self.controller.on_message(sender, response, now_ms), now_ms)
+            case FetchResponse() | OffsetForLeaderEpochResponse():
+                leader = broker_id_of(sender)
+                if leader is not None:
+                    self.replicas.fetchers.on_response(
+                        leader,
+                        response,
+                        partitions=self.replicas.partitions,
+                        log_manager=self.replicas.log_manager,
+                        now_ms=now_ms,
+                        effects=self._effects,
+                    )
+            case _:
+                pass  # e.g. the answer to a forwarded auto-create: nothing to do
+
+    def _send(self, to: NodeId, message: Message) -> None:
+        """Send, or deliver locally after this input when ``to`` is this broker itself."""
+        if to == self.node_id:
+            self._local.append((self.node_id, message))
+        else:
+            self._effects.outputs.append(Send(to=to, message=message))
+
+    # -- the controller role --------------------------------------------------------------------
+
+    def _role(self, step: RoleStep, now_ms: Millis) -> None:
+        """Carry out what the role asked for: its messages, timers and coordination requests."""
+        for output in step.outputs:
+            match output:
+                case Send(to=to, message=KafkaResponse(correlation_id=correlation_id)):
+                    if (to, correlation_id) in self.channel.suppressed:
+                        self.channel.suppressed.discard((to, correlation_id))
+                        continue  # the broker already answered REQUEST_TIMED_OUT
+                    self._send(to, output.message)
+                    cancel = self.channel.controller_answered(to, correlation_id)
+                    if cancel is not None:
+                        self._effects.outputs.append(cancel)
+                case Send(to=to, message=message):
+                    self._send(to, message)
+                case SetTimer() | CancelTimer():
+                    self._effects.outputs.append(output)
+        for coordination in step.coordination:
+            self._submit(coordination, now_ms)
+
+    # -- the coordination session ---------------------------------------------------------------
+
+    def _submit(self, coordination: CoordinationRequest, now_ms: Millis) -> None:
+        """Send a request through this broker's session (``session.py``)."""
+        self._client(submit(self.client, coordination, now_ms=now_ms), now_ms)
+
+    def _client(self, step: ClientStep, now_ms: Millis) -> None:
+        """Pass the client's outputs on and handle its events, in order."""
+        self._effects.outputs.extend(step.outputs)
+        if any(isinstance(event, SessionExpired) for event in step.events):
+            # Reconnect before anything reacts to the failed requests, so that a request
+            # submitted in reaction is queued for the new session rather than failed again.
+            self._effects.outputs.extend(self.client.connect(now_ms).outputs)
+        for event in step.events:
+            self._client_event(event, now_ms)
+
+    def _client_event(self, event: ClientEvent, now_ms: Millis) -> None:
+        match event:
+            case SessionConnected(resumed=resumed):
+                for request in self.registration.on_session_connected(
+                    resumed=resumed, now_ms=now_ms
+                ):
+                    self._submit(request, now_ms)
+                self._read_back_lost_isr_writes(now_ms)
+                self._role(
+                    self.controller.on_session_connected(resumed=resumed, now_ms=now_ms), now_ms
+                )
+            case SessionDisconnected():
+                pass  # the session may well be alive: carry on (ZooKeeperClient does)
+            case SessionExpired():
+                self.registration.on_session_expired()
+                self._role(self.controller.on_session_expired(now_ms), now_ms)
+            case RequestCompleted(ctx=ctx) if ctx.startswith(CONTROLLER_CTX_PREFIX):
+                self._role(self.controller.on_coordination_event(event, now_ms), now_ms)
+            case RequestCompleted():
+                self._own_answer(event, now_ms)
+            case WatchTriggered():
+                self._role(self.controller.on_coordination_event(event, now_ms), now_ms)
+
+    def _own_answer(self, completed: RequestCompleted, now_ms: Millis) -> None:
+        """An answer to one of the broker's own coordination requests."""
+        ctx, response = completed.ctx, completed.response
+        if ctx.startswith(ISR_WRITE_CTX_PREFIX) and isinstance(response, SetDataResponse):
+            found = self._isr_partition(ctx, ISR_WRITE_CTX_PREFIX)
+            if found is not None:
+                partition, epoch = found
+                on_isr_write_answer(partition, response, epoch=epoch, effects=self._effects)
+        elif ctx.startswith(ISR_READ_CTX_PREFIX) and isinstance(response, GetDataResponse):
+            found = self._isr_partition(ctx, ISR_READ_CTX_PREFIX)
+            if found is not None:
+                partition, epoch = found
+                on_isr_read_answer(partition, response, epoch=epoch, effects=self._effects)
+        else:
+            requests, retry = self.registration.on_answer(
+                completed, session_id=self.client.session_id, now_ms=now_ms
+            )
+            for request in requests:
+                self._submit(request, now_ms)
+            if retry is not None:
+                self._effects.outputs.append(retry)
+        self._submit_effects(now_ms)
+
+    def _isr_partition(self, ctx: str, prefix: str) -> tuple[Partition, Epoch] | None:
+        parsed = parse_isr_ctx(ctx, prefix)
+        if parsed is None:
+            return None
+        topic, partition, epoch = parsed
+        found = self.replicas.partitions.get((topic, partition))
+        return (found, epoch) if found is not None else None
+
+    def _read_back_lost_isr_writes(self, now_ms: Millis) -> None:
+        """Read back every ISR write whose answer was lost with the connection (``isr.py``)."""
+        for partition in self.replicas.partitions.values():
+            if partition.is_leader and partition.isr_outcome_unknown:
+                read_back(partition, self._effects)
+        self._submit_effects(now_ms)
+
+    def _submit_effects(self, now_ms: Millis) -> None:
+        """Submit the coordination requests the handlers queued in the effects."""
+        while self._effects.coordination:
+            self._submit(self._effects.coordination.pop(0), now_ms)
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    @property
+    def _isr_expiration_interval_ms(self) -> int:
+        """Kafka runs the isr-expiration task every ``replica.lag.time.max.ms / 2``."""
+        return max(self.config.replica_lag_time_max_ms // 2, 1)
+
+    def _arm(self, name: str, now_ms: Millis, interval_ms: int) -> None:
+        self._effects.outputs.append(SetTimer(name=name, at_ms=Millis(now_ms + interval_ms)))
+
+    def _timer(self, name: str, now_ms: Millis) -> None:
+        operation_id = operation_of_timer(name)
+        waiting_peer = peer_of_timer(name)
+        if name.startswith(CONTROLLER_CTX_PREFIX):
+            self._role(self.controller.on_timer(name, now_ms), now_ms)
+        elif self.client.owns_timer(name):
+            self._client(self.client.on_timer(name, now_ms), now_ms)
+        elif name == ISR_EXPIRATION_TIMER:
+            self.replicas.on_isr_expiration(now_ms=now_ms, effects=self._effects)
+            self._arm(ISR_EXPIRATION_TIMER, now_ms, self._isr_expiration_interval_ms)
+        elif name == HW_CHECKPOINT_TIMER:
+            self.replicas.checkpoint_high_watermarks()
+            self._arm(HW_CHECKPOINT_TIMER, now_ms, HW_CHECKPOINT_INTERVAL_MS)
+        elif operation_id is not None:
+            self._expire(operation_id, now_ms)
+        elif name.startswith(FETCHER_TIMER_PREFIX):
+            self.replicas.send_fetches(now_ms=now_ms, effects=self._effects)
+        elif waiting_peer is not None:
+            self._controller_timed_out(waiting_peer)
+        elif name == REGISTRATION_RETRY_TIMER:
+            for request in self.registration.on_retry_timer(now_ms):
+                self._submit(request, now_ms)
+
+    def _controller_timed_out(self, peer: NodeId) -> None:
+        """The role has not answered within ``timeout_ms``: answer REQUEST_TIMED_OUT ourselves."""
+        waiting = self.channel.awaiting_controller(peer)
+        if waiting is None:
+            return
+        refused = error_body(waiting.request.body, ErrorCode.REQUEST_TIMED_OUT)
+        if refused is not None:
+            self._send(peer, answer(waiting.request, refused))
+        self.channel.suppressed.add((peer, waiting.request.correlation_id))
+        self.channel.unmute(peer)
+
+    # -- parked operations ----------------------------------------------------------------------
+
+    def _expire(self, operation_id: int, now_ms: Millis) -> None:
+        """An operation's deadline passed: answer it with what it has."""
+        del now_ms
+        operation = self.replicas.purgatory.get(operation_id)
+        if operation is None:
+            return
+        if isinstance(operation, DelayedProduce):
+            body: Message = expire_produce(operation, effects=self._effects)
+        else:
+            fetched = complete_fetch(self.replicas, operation, expired=True)
+            assert fetched is not None
+            body = fetched
+        self._answer_parked(operation, body)
+
+    def _complete_delayed(self, keys: list[TopicPartition]) -> None:
+        """Try every parked operation watching ``keys``; answer those that can be."""
+        for operation in self.replicas.purgatory.watching(keys):
+            if isinstance(operation, DelayedProduce):
+                body: Message | None = complete_produce(
+                    self.replicas, operation, effects=self._effects
+                )
+            else:
+                body = complete_fetch(self.replicas, operation, expired=False)
+            if body is not None:
+                self._answer_parked(operation, body)
+
+    def _answer_parked(self, operation: DelayedOperation, body: Message) -> None:
+        taken = self.replicas.purgatory.take(operation.operation_id)
+        if taken is None:
+            return
+        self._effects.outputs.append(taken[1])
+        self._send(operation.sender, answer(operation.request, body))
+        if operation.sender != self.node_id:
+            self.channel.unmute(operation.sender)
+
+    # -- after every input ----------------------------------------------------------------------
+
+    def _finish(self, now_ms: Millis) -> list[Output]:
+        """Run everything this input set off, to completion, and return the outputs."""
+        effects = self._effects
+        while True:
+            self._submit_effects(now_ms)
+            if self._local:
+                sender, message = self._local.pop(0)
+                self._dispatch(sender, message, now_ms, local=True)
+            elif effects.touched:
+                self._complete_delayed(effects.take_touched())
+            elif (peer := self.channel.take_ready()) is not None:
+                self._serve_held(peer, now_ms)
+            elif effects.auto_create:
+                self._forward_auto_create(effects.auto_create.pop(0), now_ms)
+            else:
+                break
+        self.events = tuple(effects.events)
+        return list(effects.outputs)
+
+    def _serve_held(self, peer: NodeId, now_ms: Millis) -> None:
+        """Serve ``peer``'s held requests in order until one parks again."""
+        while (held := self.channel.next_request(peer)) is not None:
+            self._request(peer, held, now_ms, local=False)
+
+    def _forward_auto_create(self, topic: str, now_ms: Millis) -> None:
+        """Ask the controller to create an unknown topic a Metadata request named."""
+        controller = self.metadata_cache.controller_id
+        if controller < 0 or (
+            controller != self.broker_id and not self.metadata_cache.is_alive(controller)
+        ):
+            return
+        body = CreateTopicsRequest(
+            topics=(
+                CreatableTopic(
+                    name=topic,
+                    num_partitions=self.config.num_partitions,
+                    replication_factor=self.config.default_replication_factor,
+                    assignments=(),
+                    configs=(),
+                ),
+            ),
+            timeout_ms=AUTO_CREATE_TIMEOUT_MS,
+        )
+        envelope = request(
+            body, correlation_id=self.next_correlation_id, client_id=str(self.node_id)
+        )
+        self.next_correlation_id += 1
+        if controller == self.broker_id:
+            if self.controller.is_active:
+                self._role(self.controller.on_message(self.node_id, envelope, now_ms), now_ms)
+            return
+        self._send(broker_node_id(controller), envelope)
+
+
+def _checked_broker_id(node_id: NodeId, config: BrokerConfig) -> BrokerId:
+    """The broker id, checked against the node id (``broker-<id>``)."""
+    from_node = broker_id_of(node_id)
+    if config.broker_id == -1 and from_node is not None:
+        return from_node
+    if from_node is None or from_node != config.broker_id:
+        raise GlassKafkaError(
+            f"property 'broker.id' has value {config.broker_id} but the node is {node_id!r}; "
+            f"allowed: the id in the node name broker-<id>, or -1 to take it from there"
+        )
+    return from_node
