@@ -104,6 +104,11 @@ def run_simulator(deliveries: int, *, seed: int = 1) -> tuple[int, float]:
     return made, elapsed
 
 
+def _delay_ms(rng: random.Random) -> int:
+    """The same draw as the simulator's network (``Network._delay_ms``), for a fair peer."""
+    return MIN_DELAY_MS + int(rng.random() * (MAX_DELAY_MS - MIN_DELAY_MS + 1))
+
+
 def run_peer(deliveries: int, *, seed: int = 1) -> tuple[int, float]:
     """Run the echo in a bare ``heapq`` loop; return (deliveries made, seconds)."""
     nodes = dict(zip((LEFT, RIGHT), _echo_pair(deliveries), strict=True))
@@ -114,15 +119,13 @@ def run_peer(deliveries: int, *, seed: int = 1) -> tuple[int, float]:
     for output in nodes[LEFT].serve(RIGHT, deliveries):
         assert isinstance(output, Send)
         sequence += 1
-        heapq.heappush(
-            heap, (rng.randint(MIN_DELAY_MS, MAX_DELAY_MS), sequence, RIGHT, LEFT, output.message)
-        )
+        heapq.heappush(heap, (_delay_ms(rng), sequence, RIGHT, LEFT, output.message))
     while heap:
         now_ms, _, receiver, sender, message = heapq.heappop(heap)
         for output in nodes[receiver].on_message(sender, message, Millis(now_ms)):
             assert isinstance(output, Send)
             sequence += 1
-            at_ms = now_ms + rng.randint(MIN_DELAY_MS, MAX_DELAY_MS)
+            at_ms = now_ms + _delay_ms(rng)
             heapq.heappush(heap, (at_ms, sequence, output.to, receiver, output.message))
     elapsed = time.perf_counter() - started
     return nodes[LEFT].received + nodes[RIGHT].received, elapsed

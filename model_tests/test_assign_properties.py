@@ -9,6 +9,11 @@ ASSIGN-4 (no partition added while revoked) and ASSIGN-5 (converge within four f
 
 The helpers here (:func:`groups`, :func:`view_of`, :func:`check_round`) are shared with the
 stateful suite and the teeth tests.
+
+Spec IDs: ASSIGN-1, ASSIGN-2, ASSIGN-3, ASSIGN-4, ASSIGN-5, ASSIGN-6.
+
+Simplified from Kafka: Kafka's randomized assignor tests use ``java.util.Random`` without a seed;
+Hypothesis shrinks a failure and replays it from its seed.
 """
 
 from __future__ import annotations

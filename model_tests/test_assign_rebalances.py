@@ -17,6 +17,12 @@ what each member actually consumes (ghost state, never read by the assignor).  U
 protocol members give up everything before joining; under the cooperative protocol they keep
 what stays, revoke what goes, and any member that revoked something rejoins, so one rebalance
 becomes a chain of up to five rounds.  Each ``@invariant`` checks one spec over the last chain.
+
+Spec IDs: ASSIGN-1, ASSIGN-2, ASSIGN-3, ASSIGN-4, ASSIGN-5, ASSIGN-6.
+
+Simplified from Kafka: the group coordinator is not simulated (JoinGroup, SyncGroup and their
+timeouts live in ``glasskafka.group``); the machine plays the protocol's outcome - who joined,
+what each member reports - directly to the assignor, which is the part under test here.
 """
 
 from __future__ import annotations

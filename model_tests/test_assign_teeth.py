@@ -16,6 +16,11 @@ spec it breaks:
 
 Settings are fixed here (not the profile's), so each search is small and fast but always long
 enough; the example database is off so a run cannot lean on an earlier one.
+
+Spec IDs: ASSIGN-1, ASSIGN-2, ASSIGN-3, ASSIGN-4 (each shown to fail when it should).
+
+Simplified from Kafka: Kafka has no teeth tests; its assignor tests assert only that correct code
+passes.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The simulator checked against ``specs/sim.py`` (SIM-1..5), with teeth.
 
 The rules are the environment (DESIGN §4): three small test nodes send numbered messages when
-asked, write and fsync bytes, and set timers; Hypothesis interleaves sends, automatic steps,
-hand-picked deliveries (the controlled mode), time, partitions, heals, the three kinds of crash,
-and restarts.  After every step one invariant per SIM id is checked over the trace.  SIM-4 is a
+asked, answer half of what they receive, journal it (syncing half the time), write and fsync
+bytes, and set timers; Hypothesis interleaves sends, automatic steps, hand-picked deliveries
+(the controlled mode), time, partitions, heals, the three kinds of crash, and restarts.  After
+every step one invariant per SIM id is checked over the trace.  SIM-4 is a
 bounded liveness property, so its invariant runs a *copy* of the simulation: heal, send a probe
 between every pair of nodes, run until quiet, twice, and check that the probes got through.
 
@@ -171,9 +172,7 @@ class SimulatorMachine(RuleBasedStateMachine):
             output = CancelTimer(name=name) if delay is None else SetTimer(name=name, at_ms=at_ms)
             self.sim.call(node_id, lambda node, _: [output], label=repr(output))
 
-    @rule(
-        node_id=st.sampled_from(NODES), data=st.binary(max_size=6), sync=st.booleans(), how=WRITES
-    )
+    @rule(node_id=st.sampled_from(NODES), data=BYTES, sync=st.booleans(), how=WRITES)
     def write(self, node_id: NodeId, data: bytes, sync: bool, how: str) -> None:
         if self.sim.is_up(node_id):
             write = Recorder.append if how == "append" else Recorder.replace_state

@@ -43,6 +43,12 @@ consecutive runs of partitions from 0; the first ``count % subscribers`` get one
 The snapshot types are plain data: topics and member ids are strings, partitions are
 ``(topic, number)`` pairs.  Source: ``reference/clients-and-groups.md`` §3-7 (properties P-1 to
 P-10).
+
+Spec IDs: ASSIGN-1 .. ASSIGN-6 (this module defines them).
+
+Simplified from Kafka: Kafka states these properties only as assertions scattered over its
+assignor tests (``AbstractStickyAssignorTest.verifyValidityAndBalance``, ``isSticky``,
+``CooperativeStickyAssignorTest``); here each is one named predicate over plain data.
 """
 
 from __future__ import annotations

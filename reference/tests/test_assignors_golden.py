@@ -9,6 +9,11 @@ from Kafka's ``AbstractStickyAssignor`` on the same input), then the course's ex
 
 Range results are compared as sets, as Kafka's tests do; the others as exact lists in Kafka's
 order (``sticky_outcome``), which is where Java's iteration orders show.
+
+Spec IDs: ASSIGN-1 .. ASSIGN-6 (exact outputs imply them).
+
+Simplified from Kafka: rack-aware variants of Kafka's tests (``RackConfig``) are left out with
+rack-aware assignment itself.
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ Known byte strings are derived by hand from the schemas
 the same JSON schemas, reads what glasskafka writes and the other way round, for every version;
 and hostile bytes - truncated at every offset, impossible lengths, random garbage - end in a
 :class:`ConsumerProtocolError` naming the field, never another exception.
+
+Spec IDs: none; the bytes carry the inputs of ASSIGN-1 .. ASSIGN-6.
+
+Simplified from Kafka: Kafka's ``ConsumerProtocolTest`` compares round trips; these tests also pin
+the bytes.
 """
 
 from __future__ import annotations

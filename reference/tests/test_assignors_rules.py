@@ -5,6 +5,10 @@ rules (which topics take part, static-first member order), claim validation (§5
 strategy names of ``partition.assignment.strategy``, bad input at the user-facing functions, and
 the three places where glasskafka deliberately differs from Kafka's Java because Kafka's output
 would break ASSIGN-1 or ASSIGN-4.
+
+Spec IDs: ASSIGN-1 (claims, empty subscriptions), ASSIGN-3 (movements), ASSIGN-4.
+
+Simplified from Kafka: nothing beyond the deliberate differences the last section names.
 """
 
 from __future__ import annotations

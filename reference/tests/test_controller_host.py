@@ -129,7 +129,9 @@ class RoleHost(Node):
                 case SessionConnected(resumed=resumed):
                     if not resumed:
                         outputs += self._register(now_ms)
-                    outputs += self._role(self.role.on_session_connected(resumed=resumed, now_ms=now_ms), now_ms)
+                    outputs += self._role(
+                        self.role.on_session_connected(resumed=resumed, now_ms=now_ms), now_ms
+                    )
                 case SessionExpired():
                     outputs += self._role(self.role.on_session_expired(now_ms), now_ms)
                     outputs += self._client(self.zk.connect(now_ms), now_ms)
@@ -162,7 +164,9 @@ class RoleHost(Node):
     def _role(self, step: RoleStep, now_ms: Millis) -> list[Output]:
         outputs: list[Output] = []
         for request in step.coordination:
-            outputs += self._client(self.zk.submit(request.request, ctx=request.ctx, now_ms=now_ms), now_ms)
+            outputs += self._client(
+                self.zk.submit(request.request, ctx=request.ctx, now_ms=now_ms), now_ms
+            )
         for output in step.outputs:
             if isinstance(output, Send) and output.to == self.node_id:
                 outputs += self.on_message(self.node_id, output.message, now_ms)

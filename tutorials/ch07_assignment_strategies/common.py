@@ -3,6 +3,11 @@
 The course's figures show one topic with 8 partitions read by consumers C0, C1 and C2.  The
 helpers here build that group's subscriptions, run a strategy (feeding the sticky assignors what
 each consumer owned before, as their clients would), and print an assignment one consumer per line.
+
+Spec IDs: none (tutorial helpers).
+
+Simplified from Kafka: a real group learns its members through JoinGroup; here they are listed by
+hand.
 """
 
 from __future__ import annotations

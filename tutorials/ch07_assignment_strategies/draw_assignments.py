@@ -8,6 +8,11 @@ Run from the repository root::
 The argument names a figure (``--list`` prints them).  The chapter shows the ``.dot`` files kept
 beside this script, and the chapter's test checks that each is exactly what this script prints,
 so the pictures cannot drift from the assignors.
+
+Spec IDs: none (tutorial pictures).
+
+Simplified from Kafka: Kafka draws no pictures; ``kafka-consumer-groups --describe`` prints the
+same facts.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ The group starts as the course's: one topic of 8 partitions, consumers C0, C1, C
 generation 1.  Then C1 leaves, and separately C3 joins; for each strategy the script prints the
 new assignment and how many partitions changed owner.  Last, C3 joins a cooperative-sticky
 group: the first rebalance only takes partitions away, the follow-up one hands them to C3.
+
+Spec IDs: ASSIGN-3 and ASSIGN-4, shown rather than checked.
+
+Simplified from Kafka: the rebalances are the assignor's part only; the JoinGroup/SyncGroup round
+trips and the pause they cause are left out.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ It prints each strategy's assignment of the course's topic (8 partitions, consum
 two groups where the strategies disagree: two topics of 3 partitions (range gives the first
 consumer the remainder of *each* topic), and consumers with different subscriptions (round-robin
 skews, sticky balances).
+
+Spec IDs: ASSIGN-2 and ASSIGN-6, shown rather than checked.
+
+Simplified from Kafka: the course's consumers are called C0-C2; Kafka's member ids are
+``client.id-<uuid>``, which sort the same way here.
 """
 
 from __future__ import annotations

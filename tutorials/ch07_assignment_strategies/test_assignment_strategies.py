@@ -5,6 +5,11 @@ Each script runs as a student would run it, from the repository root
 that follows a ``% output: <name>`` line must appear in that script's output, its lines in the
 listing's order, so the text cannot drift from the code.  Every ``{graphviz}`` file the chapter
 shows must be exactly what ``draw_assignments`` prints for it, and must render.
+
+Spec IDs: none checked here (the model tests check ASSIGN-1 .. ASSIGN-6).
+
+Simplified from Kafka: Kafka's documentation shows no runnable assignment examples to compare
+against.
 """
 
 from __future__ import annotations

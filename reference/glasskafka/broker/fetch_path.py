@@ -268,18 +268,15 @@ def _list_offset(
             partition_index=asked.partition_index, error_code=int(error)
         )
     log = partition.log
-    timestamp = -1
+    timestamp, offset, epoch_offset = -1, -1, -1
     if asked.timestamp == EARLIEST_TIMESTAMP:
-        offset = partition.log_start_offset
-        epoch_offset = offset
+        offset = epoch_offset = partition.log_start_offset
     elif asked.timestamp == LATEST_TIMESTAMP:
         offset = partition.high_watermark
         epoch_offset = offset - 1
     else:
         found = log.offset_for_timestamp(asked.timestamp)
-        if found is None or found >= partition.high_watermark:
-            offset, epoch_offset = -1, -1
-        else:
+        if found is not None and found < partition.high_watermark:
             offset, epoch_offset = found, found
             timestamp = _timestamp_at(log, found)
     return ListOffsetsPartitionResponse(

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from glasskafka.config import BrokerConfig
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, Epoch, PartitionId, TopicName, TopicPartition
 from glasskafka.log import LogError, validate_topic
@@ -45,6 +46,7 @@ from glasskafka.protocol.messages.metadata import (
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
+from glasskafka.protocol.messages.topic_admin import CreatableTopic, CreateTopicsRequest
 from glasskafka.protocol.messages.update_metadata import (
     UpdateMetadataBroker,
     UpdateMetadataRequest,
@@ -58,6 +60,7 @@ __all__ = [
     "CachedPartition",
     "MetadataAnswer",
     "MetadataCache",
+    "auto_create_request",
 ]
 
 NO_BROKER = BrokerId(-1)
@@ -233,3 +236,22 @@ def _unknown_topic_error(name: str, *, may_create: bool) -> ErrorCode:
     if may_create and name not in INTERNAL_TOPICS:
         return ErrorCode.LEADER_NOT_AVAILABLE
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
+
+def auto_create_request(
+    topic: str, config: BrokerConfig, *, timeout_ms: int
+) -> CreateTopicsRequest:
+    """The CreateTopics a broker forwards for an auto-created topic: ``num.partitions``
+    partitions and ``default.replication.factor`` replicas, as Kafka's auto-creation uses."""
+    return CreateTopicsRequest(
+        topics=(
+            CreatableTopic(
+                name=topic,
+                num_partitions=config.num_partitions,
+                replication_factor=config.default_replication_factor,
+                assignments=(),
+                configs=(),
+            ),
+        ),
+        timeout_ms=timeout_ms,
+    )

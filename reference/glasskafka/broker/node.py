@@ -70,7 +70,7 @@ from glasskafka.broker.isr import (
     parse_isr_ctx,
     read_back,
 )
-from glasskafka.broker.metadata_cache import MetadataCache
+from glasskafka.broker.metadata_cache import MetadataCache, auto_create_request
 from glasskafka.broker.partition import Partition, PartitionView
 from glasskafka.broker.produce_path import complete_produce, expire_produce
 from glasskafka.broker.purgatory import DelayedOperation, DelayedProduce, operation_of_timer
@@ -78,6 +78,8 @@ from glasskafka.broker.registration import (
     REGISTRATION_RETRY_TIMER,
     Registration,
     advertised_endpoint,
+    broker_id_of,
+    checked_broker_id,
 )
 from glasskafka.broker.replica_manager import (
     HW_CHECKPOINT_INTERVAL_MS,
@@ -107,9 +109,8 @@ from glasskafka.coordination import (
     SetDataResponse,
     WatchTriggered,
 )
-from glasskafka.errors import ErrorCode, GlassKafkaError
+from glasskafka.errors import ErrorCode
 from glasskafka.ids import (
-    BrokerId,
     Epoch,
     Millis,
     NodeId,
@@ -126,23 +127,16 @@ from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrResponse
 from glasskafka.protocol.messages.offset_for_leader_epoch import OffsetForLeaderEpochResponse
 from glasskafka.protocol.messages.stop_replica import StopReplicaResponse
 from glasskafka.protocol.messages.topic_admin import (
-    CreatableTopic,
     CreateTopicsRequest,
     DeleteTopicsRequest,
 )
 from glasskafka.protocol.messages.update_metadata import UpdateMetadataResponse
 from glasskafka.storage import Disk
 
-__all__ = ["COORDINATION_NODE_ID", "BrokerNode", "broker_id_of"]
+__all__ = ["BrokerNode"]
 
 AUTO_CREATE_TIMEOUT_MS = 30000
 """How long a forwarded auto-create may take at the controller (Kafka's request timeout)."""
-
-
-def broker_id_of(node_id: NodeId) -> BrokerId | None:
-    """The broker id of a ``broker-<n>`` node id, or None for any other node."""
-    prefix, _, number = node_id.partition("-")
-    return BrokerId(int(number)) if prefix == "broker" and number.isdigit() else None
 
 
 class BrokerNode(Node):
@@ -165,7 +159,7 @@ class BrokerNode(Node):
         a malformed ``listeners`` value.
         """
         self.node_id = node_id
-        self.broker_id = _checked_broker_id(node_id, config)
+        self.broker_id = checked_broker_id(node_id, config)
         self.config = config
         self.disk = disk
         self.rng = rng
@@ -438,7 +432,7 @@ class BrokerNode(Node):
             if found is not None:
                 partition, epoch = found
                 on_isr_read_answer(partition, response, epoch=epoch, effects=self._effects)
-        else:
+        elif self.registration.owns(ctx):
             requests, retry = self.registration.on_answer(
                 completed, session_id=self.client.session_id, now_ms=now_ms
             )
@@ -582,18 +576,7 @@ class BrokerNode(Node):
             controller != self.broker_id and not self.metadata_cache.is_alive(controller)
         ):
             return
-        body = CreateTopicsRequest(
-            topics=(
-                CreatableTopic(
-                    name=topic,
-                    num_partitions=self.config.num_partitions,
-                    replication_factor=self.config.default_replication_factor,
-                    assignments=(),
-                    configs=(),
-                ),
-            ),
-            timeout_ms=AUTO_CREATE_TIMEOUT_MS,
-        )
+        body = auto_create_request(topic, self.config, timeout_ms=AUTO_CREATE_TIMEOUT_MS)
         envelope = request(
             body, correlation_id=self.next_correlation_id, client_id=str(self.node_id)
         )
@@ -603,16 +586,3 @@ class BrokerNode(Node):
                 self._role(self.controller.on_message(self.node_id, envelope, now_ms), now_ms)
             return
         self._send(broker_node_id(controller), envelope)
-
-
-def _checked_broker_id(node_id: NodeId, config: BrokerConfig) -> BrokerId:
-    """The broker id, checked against the node id (``broker-<id>``)."""
-    from_node = broker_id_of(node_id)
-    if config.broker_id == -1 and from_node is not None:
-        return from_node
-    if from_node is None or from_node != config.broker_id:
-        raise GlassKafkaError(
-            f"property 'broker.id' has value {config.broker_id} but the node is {node_id!r}; "
-            f"allowed: the id in the node name broker-<id>, or -1 to take it from there"
-        )
-    return from_node

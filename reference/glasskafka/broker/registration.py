@@ -51,7 +51,7 @@ from glasskafka.coordination import (
     SessionId,
 )
 from glasskafka.errors import GlassKafkaError
-from glasskafka.ids import BrokerId, Millis
+from glasskafka.ids import BrokerId, Millis, NodeId
 from glasskafka.node import SetTimer
 
 __all__ = [
@@ -62,6 +62,8 @@ __all__ = [
     "REGISTRATION_RETRY_TIMER",
     "Registration",
     "advertised_endpoint",
+    "broker_id_of",
+    "checked_broker_id",
 ]
 
 REGISTER_CTX = "broker:register"
@@ -131,12 +133,17 @@ class Registration:
         self.registered = False
         self.in_flight = False
 
+    @staticmethod
+    def owns(ctx: str) -> bool:
+        """Whether an answer with this ``ctx`` is one of the registration's."""
+        return ctx in (PARENT_CTX, REGISTER_CTX, REGISTRATION_OWNER_CTX)
+
     def on_answer(
         self, completed: RequestCompleted, *, session_id: SessionId, now_ms: Millis
     ) -> tuple[list[CoordinationRequest], SetTimer | None]:
         """Handle the answer to a registration request; return what to send next."""
         error = completed.error
-        if completed.ctx == PARENT_CTX:
+        if completed.ctx == PARENT_CTX or not self.owns(completed.ctx):
             return [], None
         if error in _IN_TRANSIT:
             self.in_flight = False  # resent when the session is up again
@@ -172,3 +179,22 @@ class Registration:
         if self.registered or self.in_flight:
             return []
         return [self._create(now_ms)]
+
+
+def broker_id_of(node_id: NodeId) -> BrokerId | None:
+    """The broker id of a ``broker-<n>`` node id, or None for any other node."""
+    prefix, _, number = node_id.partition("-")
+    return BrokerId(int(number)) if prefix == "broker" and number.isdigit() else None
+
+
+def checked_broker_id(node_id: NodeId, config: BrokerConfig) -> BrokerId:
+    """The broker id, checked against the node id (``broker-<id>``)."""
+    from_node = broker_id_of(node_id)
+    if config.broker_id == -1 and from_node is not None:
+        return from_node
+    if from_node is None or from_node != config.broker_id:
+        raise GlassKafkaError(
+            f"property 'broker.id' has value {config.broker_id} but the node is {node_id!r}; "
+            f"allowed: the id in the node name broker-<id>, or -1 to take it from there"
+        )
+    return from_node

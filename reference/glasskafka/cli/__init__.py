@@ -25,7 +25,7 @@ from glasskafka.errors import GlassKafkaError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("dump-log", "check-history")
+COMMANDS: tuple[str, ...] = ("quickstart", "dump-log", "check-history")
 """Subcommand modules of ``glasskafka.cli``, in help order."""
 
 

@@ -7,7 +7,10 @@ escape the directory.  Open file handles are cached per path, because a partitio
 the same segment thousands of times a second and reopening it each time would dominate the cost
 of a small append (see ``benchmarks/``).  A handle is dropped before any rename, truncate or delete
 of its file.  ``fsync`` is ``os.fsync``; ``rename`` is ``os.replace`` followed by an fsync of the
-target directory, which is what makes a rename durable on Linux.
+target directory, which is what makes a rename durable on Linux.  Whatever the operating system
+refuses (a missing parent directory, a directory where a file is expected, a file in the way of
+a directory) becomes the :class:`DiskError` of the ``Disk`` contract, naming the path, so both
+disks fail alike (``reference/tests/test_storage_contract.py``).
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ Each file keeps two versions: ``current`` (what reads see) and ``durable`` (what
   of the unsynced tail survives on top of the durable bytes.  A file changed in any other way
   falls back to its durable version.  This is the "torn tail" that log recovery must cut (LOG-n).
 
+A path is a file or a directory, never both: writing over a directory, or making a directory
+through a file, raises :class:`DiskError` and changes nothing, as it does on a real file system.
 ``rename`` and ``delete`` are durable at once (see ``disk.py``).  All state is plain data, so a
 ``SimDisk`` can be copied, compared and hashed with the rest of a simulated cluster (DESIGN §7).
 """

@@ -40,6 +40,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 
 import graphviz
+
 from glasskafka.errors import GlassKafkaError
 from glasskafka.sim.kafka_snapshot import (
     BrokerSnapshot,
