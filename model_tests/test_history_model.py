@@ -118,6 +118,7 @@ class HistoryMachine(RuleBasedStateMachine):
     checked: frozenset[str] = ALL_SPECS
     initial_members = 0
     client_reads = True
+    group_steps = True
     modes: tuple[tuple[Delivery, bool], ...] = (
         (Delivery.AT_LEAST_ONCE, False),
         (Delivery.AT_LEAST_ONCE, True),
@@ -154,7 +155,8 @@ class HistoryMachine(RuleBasedStateMachine):
                     seek_to_beginning=True,
                 )
             )
-        for member in MEMBERS[: max(members, self.initial_members)]:
+        joining = max(members, self.initial_members) if self.group_steps else 0
+        for member in MEMBERS[:joining]:
             self.join_member(member)
 
     def _new_value(self) -> tuple[str, str]:
@@ -324,7 +326,7 @@ class HistoryMachine(RuleBasedStateMachine):
             return all(done for _, done in state.pending)  # process only what a commit covers
         return True
 
-    @precondition(lambda self: bool(self._eligible(lambda m: not m.active)))
+    @precondition(lambda self: self.group_steps and bool(self._eligible(lambda m: not m.active)))
     @rule(data=st.data())
     def join(self, data: st.DataObject) -> None:
         self.join_member(data.draw(st.sampled_from(self._eligible(lambda m: not m.active))))
@@ -422,6 +424,9 @@ class HistoryMachine(RuleBasedStateMachine):
         )
         if Fault.PROCESS_BEFORE_COMMIT in self.faults and self.delivery is Delivery.AT_MOST_ONCE:
             self.process_member(member)  # the bug: work done first, the commit comes later
+        sync = self.delivery is Delivery.AT_LEAST_ONCE and not self.auto_commit
+        if Fault.COMMIT_BEFORE_PROCESS in self.faults and sync:
+            self.commit_member(member, ok=True)  # the bug: commitSync right after poll()
 
     def commit_member(self, member: int, *, ok: bool) -> None:
         """``commitSync``: of the processed positions (at-least-once) or polled ones (at-most)."""
@@ -541,16 +546,18 @@ def machine(
     *,
     checked: frozenset[str] = ALL_SPECS,
     modes: tuple[tuple[Delivery, bool], ...] | None = None,
-    group_only: bool = False,
+    narrow: str | None = None,
 ) -> type[HistoryMachine]:
     """A variant of :class:`HistoryMachine` with ``faults`` on, checking only ``checked``.
 
-    ``group_only`` narrows the search to the group: two members join at the start and the
-    assign-mode clients only write, so a group fault is found in fewer steps.
+    ``narrow`` focuses the search so a fault is found in fewer steps: ``"group"`` has two members
+    join at the start and the assign-mode clients only write; ``"clients"`` leaves the group out.
     """
     attributes: dict[str, object] = {"faults": faults, "checked": checked}
-    if group_only:
+    if narrow == "group":
         attributes |= {"initial_members": 2, "client_reads": False}
+    elif narrow == "clients":
+        attributes |= {"group_steps": False}
     if modes is not None:
         attributes["modes"] = modes
     return type("FaultyHistoryMachine", (HistoryMachine,), attributes)

@@ -60,10 +60,8 @@ SEARCH = settings(
 def test_fault_is_found(
     fault: Fault, spec_id: str, kind: str, modes: tuple[tuple[Delivery, bool], ...] | None
 ) -> None:
-    group_only = spec_id in GROUP_SPECS
-    faulty = machine(
-        frozenset({fault}), checked=frozenset({spec_id}), modes=modes, group_only=group_only
-    )
+    narrow = "group" if spec_id in GROUP_SPECS else "clients"
+    faulty = machine(frozenset({fault}), checked=frozenset({spec_id}), modes=modes, narrow=narrow)
     with pytest.raises(AssertionError, match=rf"{spec_id} violated:\n  {kind}: "):
         run_state_machine_as_test(faulty, settings=SEARCH)
 

@@ -38,6 +38,9 @@ class BugFlags:
     expand_isr_on_hw_only: bool = False
     apply_isr_change_before_zk_ack: bool = False
     ack_before_hw: bool = False
+    dedupe_first_seq_only: bool = False
+    accept_stale_producer_epoch: bool = False
+    follower_skips_producer_state: bool = False
 
     def enabled(self) -> tuple[str, ...]:
         """Names of the flags that are on, in declaration order."""
@@ -164,6 +167,37 @@ CATALOGUE: dict[str, BugInfo] = {
             location="glasskafka/broker/produce_path.py",
             source="Kafka's design, \"Replication\": acks=all waits for the full ISR "
             "(DelayedProduce in ReplicaManager.appendRecords)",
+        ),
+        BugInfo(
+            name="dedupe_first_seq_only",
+            summary="The leader's duplicate check compares a batch's first sequence number "
+            "alone, forgetting its epoch and last sequence, so after an epoch bump a new batch "
+            "that restarts at sequence 0 is taken for an old one: it is answered with the old "
+            "batch's offset and never written.",
+            breaks=("IDEM-3",),
+            location="glasskafka/log/producer_state.py",
+            source="Kafka's ProducerStateEntry.findDuplicateBatch matches epoch, first and last "
+            "sequence; Redpanda PR #5026 (a sequence reused after an abort got the old offset)",
+        ),
+        BugInfo(
+            name="accept_stale_producer_epoch",
+            summary="The leader lets a batch of an older producer epoch through to the sequence "
+            "check as if its epoch were new, so a fenced producer's batch that starts at "
+            "sequence 0 is appended after the newer epoch's batches.",
+            breaks=("IDEM-4",),
+            location="glasskafka/log/producer_state.py",
+            source="Kafka's ProducerAppendInfo.checkProducerEpoch (INVALID_PRODUCER_EPOCH, 47); "
+            "KIP-98 producer fencing",
+        ),
+        BugInfo(
+            name="follower_skips_producer_state",
+            summary="A follower copies the leader's batches but not its producer state, so after "
+            "a failover the new leader has no state for the producer and appends a retry of a "
+            "batch it already holds.",
+            breaks=("IDEM-5", "IDEM-1"),
+            location="glasskafka/log/producer_state.py",
+            source="reference/replication-invariants.md §6.2 (followers rebuild the state from "
+            "replicated batches, AppendOrigin.REPLICATION in Kafka's ProducerAppendInfo)",
         ),
     )
 }

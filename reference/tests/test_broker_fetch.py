@@ -23,7 +23,6 @@ from glasskafka.protocol.messages.offset_for_leader_epoch import (
     OffsetForLeaderTopic,
 )
 from glasskafka.protocol.messages.produce import ProduceResponse
-
 from tests.test_broker_harness import (
     CONSUMER,
     PRODUCER,

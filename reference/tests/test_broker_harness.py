@@ -78,7 +78,7 @@ class RecordingRole(ControllerRole):
     """A standby controller role that records every call the broker routes to it.
 
     ``active`` makes it claim to be the controller; ``answers`` are RoleSteps it returns, in
-    order, from ``on_message``.
+    order, from ``on_message`` and ``on_timer``.
     """
 
     def __init__(self, *, broker_id: BrokerId, config: BrokerConfig) -> None:
@@ -113,7 +113,7 @@ class RecordingRole(ControllerRole):
 
     def on_timer(self, name: str, now_ms: Millis) -> RoleStep:
         self.calls.append(("timer", name))
-        return RoleStep()
+        return self.answers.pop(0) if self.answers else RoleStep()
 
     def on_connection_lost(self, peer: NodeId, now_ms: Millis) -> RoleStep:
         self.calls.append(("connection_lost", peer))

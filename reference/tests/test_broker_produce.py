@@ -12,7 +12,6 @@ from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
 from glasskafka.protocol.messages.fetch import FetchRequest, FetchResponse
 from glasskafka.protocol.messages.offset_for_leader_epoch import OffsetForLeaderEpochRequest
 from glasskafka.protocol.messages.produce import ProduceResponse
-
 from tests.test_broker_harness import (
     PRODUCER,
     TOPIC,

@@ -21,7 +21,6 @@ from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, Epoch, NodeId, PartitionId, TopicName
 from glasskafka.protocol.messages.fetch import FetchResponse
 from glasskafka.protocol.messages.produce import ProduceResponse
-
 from tests.test_broker_harness import (
     PRODUCER,
     TOPIC,
@@ -82,8 +81,8 @@ def test_the_hw_is_the_smallest_leo_over_the_isr(bench: Bench) -> None:
     assert fetch_from(bench, 2, 2) == (0, 0, [])  # 3 has not fetched: its LEO is unknown
     assert fetch_from(bench, 3, 1)[:2] == (0, 1)
     assert fetch_from(bench, 3, 2)[:2] == (0, 2)
-    assert getattr(state(bench), "high_watermark") == 2
-    assert getattr(state(bench), "follower_log_end_offsets") == ((2, 2), (3, 2))
+    assert state(bench).high_watermark == 2
+    assert state(bench).follower_log_end_offsets == ((2, 2), (3, 2))
 
 
 def test_a_fetch_from_another_epoch_moves_neither_hw_nor_isr(bench: Bench) -> None:
@@ -109,18 +108,18 @@ def test_a_lagging_follower_leaves_the_isr_by_a_conditional_write(bench: Bench) 
     bench.advance(9000)
     fetch_from(bench, 2, 1)  # 2 keeps up; 3 never fetches
     bench.advance(6000)  # the isr-expiration task runs at 15000: 3 is 15 s behind
-    assert getattr(state(bench), "isr") == frozenset({1, 2})
+    assert state(bench).isr == frozenset({1, 2})
     assert zk_isr(bench) == (1, 2)
     assert bench.zk_read(STATE_PATH).stat.version == version + 1  # type: ignore[union-attr]
     (notification,) = children(bench, "/isr_change_notification")
     data = bench.zk_read(f"/isr_change_notification/{notification}").data
     assert decode_isr_change(data) == ((TopicName(TOPIC), PartitionId(0)),)
-    assert getattr(state(bench), "high_watermark") == 1  # 3 no longer holds the HW back
+    assert state(bench).high_watermark == 1  # 3 no longer holds the HW back
     bench.advance(30000)  # 2 stops fetching, but it is at the leader's LEO: still in sync
-    assert getattr(state(bench), "isr") == frozenset({1, 2})
+    assert state(bench).isr == frozenset({1, 2})
     produce(bench, "b")  # now 2 is behind, and has not caught up for 36 s
     bench.advance(5000)
-    assert getattr(state(bench), "isr") == frozenset({1})  # the leader itself always stays
+    assert state(bench).isr == frozenset({1})  # the leader itself always stays
     assert zk_isr(bench) == (1,)
 
 
@@ -130,13 +129,13 @@ def test_a_follower_joins_only_at_max_of_hw_and_epoch_start(bench: Bench) -> Non
     bench.leader_and_isr(1, leader=1, leader_epoch=1, isr=(1,), replicas=(1, 2))
     produce(bench, "a", "b")
     bench.leader_and_isr(1, leader=1, leader_epoch=2, isr=(1,), replicas=(1, 2))
-    assert getattr(state(bench), "leader_epoch_start_offset") == 2
+    assert state(bench).leader_epoch_start_offset == 2
     fetch_from(bench, 2, 1, epoch=2)
-    assert getattr(state(bench), "isr") == frozenset({1})  # LEO 1 < LESO 2
+    assert state(bench).isr == frozenset({1})  # LEO 1 < LESO 2
     bench.take_events(1)
     assert bench.zk_read(STATE_PATH).stat.version == 1  # type: ignore[union-attr]
     fetch_from(bench, 2, 2, epoch=2)
-    assert getattr(state(bench), "isr") == frozenset({1, 2})
+    assert state(bench).isr == frozenset({1, 2})
     assert zk_isr(bench) == (1, 2)
     sent, result = [e for e in bench.take_events(1) if isinstance(e, IsrWriteSent | IsrWriteResult)]
     assert isinstance(sent, IsrWriteSent) and sent.isr == frozenset({1, 2})
@@ -157,12 +156,12 @@ def test_a_version_conflict_is_not_applied_and_the_znode_is_read_back(bench: Ben
     bench.advance(15000)
     events = [e for e in bench.take_events(1) if isinstance(e, IsrWriteSent | IsrWriteResult)]
     assert [type(e).__name__ for e in events] == ["IsrWriteSent", "IsrWriteResult"]
-    assert not getattr(events[1], "succeeded") and not getattr(events[1], "outcome_unknown")
-    assert getattr(state(bench), "isr") == frozenset({1, 2, 3})
-    assert getattr(state(bench), "pending_isr") is None
-    assert getattr(state(bench), "zk_version") == 1  # read back
+    assert not events[1].succeeded and not events[1].outcome_unknown
+    assert state(bench).isr == frozenset({1, 2, 3})
+    assert state(bench).pending_isr is None
+    assert state(bench).zk_version == 1  # read back
     bench.advance(5000)  # the next run of the task succeeds with the version it read
-    assert getattr(state(bench), "isr") == frozenset({1})
+    assert state(bench).isr == frozenset({1})
     assert zk_isr(bench) == (1,)
 
 
@@ -173,18 +172,18 @@ def test_a_lost_answer_keeps_the_proposal_pending_until_the_znode_is_read(bench:
     fetch_from(bench, 2, 0)
     bench.hold_zk = True
     fetch_from(bench, 2, 1)  # 2 caught up: the leader proposes {1, 2}
-    assert getattr(state(bench), "pending_isr") == frozenset({1, 2})
-    assert getattr(state(bench), "maximal_isr") == frozenset({1, 2})
+    assert state(bench).pending_isr == frozenset({1, 2})
+    assert state(bench).maximal_isr == frozenset({1, 2})
     bench.deliver(B1, ZK)  # the write reaches zk and is applied...
     bench.drop(ZK, B1)  # ...but its answer is lost with the connection
     bench.lose_connection(B1, ZK)
-    assert getattr(state(bench), "pending_isr") == frozenset({1, 2})
+    assert state(bench).pending_isr == frozenset({1, 2})
     produce(bench, "b")
-    assert getattr(state(bench), "high_watermark") == 1  # waits for 2, which may be in the ISR
+    assert state(bench).high_watermark == 1  # waits for 2, which may be in the ISR
     bench.hold_zk = False
     bench.advance(1000)  # reconnect, resume the session, read the znode back
-    assert getattr(state(bench), "isr") == frozenset({1, 2})
-    assert getattr(state(bench), "pending_isr") is None
+    assert state(bench).isr == frozenset({1, 2})
+    assert state(bench).pending_isr is None
     assert zk_isr(bench) == (1, 2)
 
 
@@ -196,11 +195,11 @@ def test_a_write_that_never_arrived_is_dropped_after_reading_back(bench: Bench) 
     bench.lose_connection(B1, ZK)  # the write is lost before zk sees it
     bench.hold_zk = False
     bench.advance(1000)
-    assert getattr(state(bench), "isr") == frozenset({1})
-    assert getattr(state(bench), "pending_isr") is None
+    assert state(bench).isr == frozenset({1})
+    assert state(bench).pending_isr is None
     assert zk_isr(bench) == (1,)
     fetch_from(bench, 2, 1)  # the next fetch proposes it again, and this time it lands
-    assert getattr(state(bench), "isr") == frozenset({1, 2})
+    assert state(bench).isr == frozenset({1, 2})
 
 
 def test_the_isr_change_notification_is_kafkas_json(bench: Bench) -> None:

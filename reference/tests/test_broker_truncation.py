@@ -23,9 +23,9 @@ from glasskafka.sim.kafka_snapshot import ReplicaState
 from glasskafka.storage import SimDisk
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.test_broker_harness import PRODUCER, TOPIC, Bench, batch, bench, produce_request
 
 from specs.replication_steps import divergence_offset
-from tests.test_broker_harness import PRODUCER, TOPIC, Bench, batch, bench, produce_request
 
 __all__ = ["bench"]
 
@@ -232,7 +232,7 @@ def test_a_follower_with_a_stale_tail_truncates_to_the_new_leader(bench: Bench) 
     bench.settle(limit=40)
     assert values(bench, B1) == ["A", "C"] == values(bench, B2)
     cut = [e for e in bench.take_events(1) if type(e).__name__ == "Truncated"]
-    assert [(getattr(e, "from_offset"), getattr(e, "to_offset")) for e in cut] == [(2, 1)]
+    assert [(e.from_offset, e.to_offset) for e in cut] == [(2, 1)]
     bench.take_events(2)
     bench.drop(B1, B2)
 

@@ -77,6 +77,7 @@ from glasskafka.controller import deletion
 from glasskafka.controller.admin import TopicAdmin
 from glasskafka.controller.channel import ControllerChannel, broker_of_node
 from glasskafka.controller.context import ControllerContext, LeadershipGrant
+from glasskafka.controller.election import ElectionKind
 from glasskafka.controller.partition_states import PartitionStateMachine
 from glasskafka.controller.role import RoleStep
 from glasskafka.controller.watchers import (
@@ -280,19 +281,23 @@ class ControllerRole:
     def check_invariants(self) -> None:
         """The role's local invariants.
 
-        Invariants: CTRL-1 (an active controller has bumped the epoch), REPL-11 (no epoch of a
-        partition granted twice by this role).
+        Invariants: CTRL-1 (an active controller has bumped the epoch), REPL-11 (this role grants
+        each partition strictly rising epochs, so never one epoch twice).
         """
         if self.state in (ControllerState.LOADING, ControllerState.ACTIVE):
             assert self._controller_epoch > INITIAL_CONTROLLER_EPOCH, (
                 f"CTRL-1: broker {self.broker_id} controls with epoch {self._controller_epoch}"
             )
             assert self.context.epoch == self._controller_epoch
-        seen: set[tuple[str, int, int]] = set()
+        last: dict[tuple[str, int], int] = {}
         for grant in self.grants:
-            key = (grant.topic, grant.partition, grant.leader_epoch)
-            assert key not in seen, f"REPL-11: epoch {grant.leader_epoch} granted twice: {grant}"
-            seen.add(key)
+            key = (grant.topic, grant.partition)
+            # A NEW grant starts a partition's life again (a topic deleted and created anew).
+            if grant.kind is not ElectionKind.NEW:
+                assert grant.leader_epoch > last.get(key, -1), (
+                    f"REPL-11: epoch {grant.leader_epoch} granted again or out of order: {grant}"
+                )
+            last[key] = grant.leader_epoch
         assert self.partitions.again <= self.partitions.running
 
     # -- state changes ---------------------------------------------------------------------------

@@ -32,7 +32,9 @@ nodes': every decision is still made by the nodes, the harness only delivers req
 
 **Leadership grants** (REPL-11).  :class:`LeadershipGrants` is a trace observer that watches the
 coordination service's traffic: every successful create or set of a partition ``state`` znode
-with a leader is a grant ``(leader, leader epoch)``, including those made at topic creation.  It
+with a leader is a grant ``(leader, leader epoch)``, including those made at topic creation; a
+deleted state znode forgets its partition's grants, since a topic created again under the same
+name is a new partition whose epochs start again at 0.  It
 sees the writes from the outside, so it keeps every grant even when the controller that made it
 crashes right after; the replication model suite feeds them to its ghost state
 (``GhostRecorder.record_grant``).
@@ -73,6 +75,8 @@ from glasskafka.coordination.codes import KeeperErrorCode
 from glasskafka.coordination.messages import (
     CreateRequest,
     CreateResponse,
+    DeleteRequest,
+    DeleteResponse,
     SetDataRequest,
     SetDataResponse,
 )
@@ -184,29 +188,37 @@ class LeadershipGrants:
     """A trace observer collecting every ``(leader, leader epoch)`` written to a state znode."""
 
     grants: dict[TopicPartition, set[tuple[BrokerId, Epoch]]] = field(default_factory=dict)
-    _writes: dict[tuple[NodeId, int], tuple[TopicPartition, bytes]] = field(default_factory=dict)
+    _writes: dict[tuple[NodeId, int], tuple[TopicPartition, bytes | None]] = field(
+        default_factory=dict
+    )
 
     def __call__(self, event: TraceEvent) -> None:
         match event:
             case Delivered(receiver=receiver, sender=sender, message=message) if (
                 receiver == COORDINATION_NODE
             ):
-                if isinstance(message, CreateRequest | SetDataRequest):
+                if isinstance(message, CreateRequest | SetDataRequest | DeleteRequest):
                     found = _STATE_PATH.match(message.path)
                     if found is not None:
                         tp = (TopicName(found[1]), PartitionId(int(found[2])))
-                        self._writes[(sender, message.xid)] = (tp, message.data)
+                        data = None if isinstance(message, DeleteRequest) else message.data
+                        self._writes[(sender, message.xid)] = (tp, data)
             case Sent(sender=sender, receiver=receiver, message=message) if (
                 sender == COORDINATION_NODE
             ):
-                if isinstance(message, CreateResponse | SetDataResponse):
+                if isinstance(message, CreateResponse | SetDataResponse | DeleteResponse):
                     write = self._writes.pop((receiver, message.xid), None)
                     if write is not None and message.error is KeeperErrorCode.OK:
                         self._record(*write)
             case _:
                 pass
 
-    def _record(self, tp: TopicPartition, data: bytes) -> None:
+    def _record(self, tp: TopicPartition, data: bytes | None) -> None:
+        if data is None:
+            # The state znode was deleted with its topic: a topic created again under the same
+            # name is a new partition whose epochs start again at 0.
+            self.grants.pop(tp, None)
+            return
         try:
             state = decode_partition_state(data)
         except ZnodeFormatError:
