@@ -81,18 +81,18 @@ UNDELIVERED_AT_0 = r"DELIV-1 violated:\n  group-undelivered: group 'g': t-0 offs
 
 
 def test_commit_before_processing_then_crash_loses_records() -> None:
-    """An at-least-once consumer commits what it polled, then crashes before processing it.
+    """An at-least-once consumer commits right after ``poll()``, then crashes before processing.
 
-    The invariant judges each history as if it ended there, so the early commit is already a
-    violation: from that moment a crash loses the record, and here one does.
+    The invariant judges each history as if it ended there, so the early commit is a violation
+    at once: from that moment a crash loses the record, and here one does.
     """
     model = _run(frozenset({Fault.COMMIT_BEFORE_PROCESS}), mode=0)
     model.send(client=0, partition=PartitionId(0), outcome=Outcome.OK, appended=True)
     model.join_member(2)
-    model.poll_member(2)
-    model.at_least_once_per_group()  # polled, nothing committed: fine
-    model.commit_member(2, ok=True)
+    model.at_least_once_per_group()  # nothing polled, nothing committed: fine
+    model.poll_member(2)  # ... and the faulty loop commits what it polled at once
     model.crash_member(2)
+    assert model.committed == {PartitionId(0): 1, PartitionId(1): 0}
     with pytest.raises(AssertionError, match=UNDELIVERED_AT_0):
         model.at_least_once_per_group()
 

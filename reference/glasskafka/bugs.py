@@ -38,6 +38,9 @@ class BugFlags:
     expand_isr_on_hw_only: bool = False
     apply_isr_change_before_zk_ack: bool = False
     ack_before_hw: bool = False
+    stale_generation_commit_accepted: bool = False
+    auto_commit_current_poll: bool = False
+    resume_after_committed: bool = False
     dedupe_first_seq_only: bool = False
     accept_stale_producer_epoch: bool = False
     follower_skips_producer_state: bool = False
@@ -167,6 +170,37 @@ CATALOGUE: dict[str, BugInfo] = {
             location="glasskafka/broker/produce_path.py",
             source="Kafka's design, \"Replication\": acks=all waits for the full ISR "
             "(DelayedProduce in ReplicaManager.appendRecords)",
+        ),
+        BugInfo(
+            name="stale_generation_commit_accepted",
+            summary="The group coordinator accepts an OffsetCommit from a member that names an "
+            "older generation, so a consumer that has not yet noticed a rebalance moves the "
+            "committed position of a partition that now belongs to another member.",
+            breaks=("GROUP-3",),
+            location="glasskafka/group/offsets.py",
+            source="the generation fence of GroupCoordinator.doCommitOffsets (ILLEGAL_GENERATION), "
+            "part of the group protocol since Kafka 0.9; reference/clients-and-groups.md §10.3",
+        ),
+        BugInfo(
+            name="auto_commit_current_poll",
+            summary="With enable.auto.commit the consumer commits the positions reached by the "
+            "current poll, before the application has processed its records, instead of those "
+            "of earlier polls; a crash between poll and processing then loses the records.",
+            breaks=("DELIV-1",),
+            location="glasskafka/client/consumer.py",
+            source="ConsumerCoordinator.poll calls maybeAutoCommitOffsetsAsync before the fetch "
+            "(KafkaConsumer.poll); the course notes warn of committing before processing",
+        ),
+        BugInfo(
+            name="resume_after_committed",
+            summary="After a rebalance the consumer resumes a newly assigned partition at the "
+            "committed offset plus one, treating the committed offset as the last record "
+            "processed rather than the next one to read, so one record per handover is skipped.",
+            breaks=("DELIV-1",),
+            location="glasskafka/client/offset_commit.py",
+            source="Kafka's committed offset is the next offset to read (KafkaConsumer.commitSync "
+            "javadoc: lastProcessedMessageOffset + 1); Maelstrom's kafka workload uses the other "
+            "meaning (reference/delivery-semantics.md §1, §8)",
         ),
         BugInfo(
             name="dedupe_first_seq_only",

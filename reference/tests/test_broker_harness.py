@@ -18,13 +18,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from glasskafka.broker import BrokerEvent, BrokerNode
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import BrokerConfig
-from glasskafka.controller import ControllerRole, RoleStep
+from glasskafka.controller import ControllerRole
+from glasskafka.controller.role import RoleStep
 from glasskafka.controller.znodes import (
     PartitionState,
     encode_partition_state,
@@ -40,6 +41,7 @@ from glasskafka.coordination import (
     SetDataRequest,
     WatchTriggered,
 )
+from glasskafka.coordination.codes import NO_SESSION
 from glasskafka.ids import BrokerId, Epoch, Millis, NodeId, PartitionId, TopicName
 from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse, request
@@ -152,9 +154,7 @@ class Bench:
 
     # -- building -------------------------------------------------------------------------------
 
-    def add_broker(
-        self, broker_id: int, *, bugs: BugFlags = NO_BUGS, **config: object
-    ) -> BrokerNode:
+    def add_broker(self, broker_id: int, *, bugs: BugFlags = NO_BUGS, **config: Any) -> BrokerNode:
         """Build and start a broker (on a fresh disk, or the one it had: a restart)."""
         node_id = NodeId(f"broker-{broker_id}")
         disk = self.disks.setdefault(node_id, SimDisk())
@@ -310,12 +310,12 @@ class Bench:
             self._zk(SetDataRequest(xid=0, path=path, data=data, version=version))
 
     def zk_read(self, path: str) -> GetDataResponse:
-        response = self.zk.handle(0, GetDataRequest(xid=0, path=path), Millis(self.now))[1]
+        response = self.zk.handle(NO_SESSION, GetDataRequest(xid=0, path=path), Millis(self.now))[1]
         assert isinstance(response, GetDataResponse)
         return response
 
     def _zk(self, zk_request: CreateRequest | SetDataRequest) -> KeeperErrorCode:
-        outputs, response = self.zk.handle(0, zk_request, Millis(self.now))  # type: ignore[arg-type]
+        outputs, response = self.zk.handle(NO_SESSION, zk_request, Millis(self.now))
         self._run(ZK, outputs)
         return response.error
 

@@ -6,6 +6,8 @@ hand) and a fake producer; every answer is checked.
 
 from __future__ import annotations
 
+from typing import Any
+
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import NodeId
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
@@ -36,7 +38,7 @@ def outcome(response: ProduceResponse) -> tuple[int, int]:
     return partition.error_code, partition.base_offset
 
 
-def lead(bench: Bench, *, isr: tuple[int, ...] = (1, 2), **config: object) -> None:
+def lead(bench: Bench, *, isr: tuple[int, ...] = (1, 2), **config: Any) -> None:
     bench.add_broker(1, **config)
     bench.leader_and_isr(1, leader=1, leader_epoch=1, isr=isr)
 

@@ -13,10 +13,10 @@ import random
 import pytest
 from glasskafka.broker import BrokerNode, Role
 from glasskafka.config import BrokerConfig
-from glasskafka.controller import CoordinationRequest, RoleStep
-from glasskafka.coordination import CreateRequest, GetDataRequest, WatchTriggered
+from glasskafka.controller.role import CoordinationRequest, RoleStep
+from glasskafka.coordination import CreateRequest, GetDataRequest, RequestCompleted, WatchTriggered
 from glasskafka.errors import ErrorCode, GlassKafkaError
-from glasskafka.ids import NodeId
+from glasskafka.ids import Millis, NodeId
 from glasskafka.node import Send, SetTimer
 from glasskafka.protocol.envelope import KafkaResponse, answer
 from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrResponse
@@ -93,7 +93,7 @@ def test_a_restarted_broker_waits_for_its_previous_registration_to_expire(bench:
     bench.add_broker(1)
     bench.crash(1)
     broker = bench.add_broker(1)  # same disk, new process, new session
-    assert not broker.registered
+    assert not bench.brokers[B1].registered
     assert "broker:register-retry" in bench.timers[B1]
     bench.advance(10000)  # the old session expires; a retry then succeeds
     assert broker.registered
@@ -203,12 +203,14 @@ def test_the_roles_messages_to_its_own_broker_are_delivered_locally(bench: Bench
     request = bench.envelope(
         leader_and_isr_request(leader=1, leader_epoch=1, isr=(1,), replicas=(1,))
     )
-    timer = SetTimer(name="controller:retry", at_ms=50)
+    timer = SetTimer(name="controller:retry", at_ms=Millis(50))
     role_tick(bench, RoleStep(outputs=(Send(to=B1, message=request), timer)))
     state = broker.partition_state(TOPIC, 0)
     assert state is not None and state.role is Role.LEADER
-    name, (sender, response) = role.calls[-1]  # type: ignore[misc]
-    assert (name, sender) == ("message", B1)
+    name, call = role.calls[-1]
+    assert name == "message" and isinstance(call, tuple)
+    sender, response = call
+    assert sender == B1
     assert isinstance(response, KafkaResponse) and isinstance(response.body, LeaderAndIsrResponse)
     assert response.correlation_id == request.correlation_id
     assert bench.timers[B1]["controller:retry"] == 50
@@ -227,8 +229,8 @@ def test_coordination_requests_of_the_role_go_through_the_brokers_session(bench:
     znode = bench.zk.znode("/controller")
     assert znode is not None and znode.ephemeral_owner == broker.client.session_id
     name, completed = role.calls[-1]
-    assert name == "coordination" and completed.ctx == "controller:elect"
-    assert completed.error == 0
+    assert name == "coordination" and isinstance(completed, RequestCompleted)
+    assert (completed.ctx, completed.error) == ("controller:elect", 0)
     # Watches set through the session reach the role too.
     watch = GetDataRequest(xid=0, path="/controller", watch=True)
     role_tick(

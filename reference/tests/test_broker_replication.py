@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from glasskafka.broker import IsrWriteResult, IsrWriteSent, ReplicaFetchServed
+from glasskafka.broker import IsrWriteResult, IsrWriteSent, PartitionView, ReplicaFetchServed
 from glasskafka.controller.znodes import (
     PartitionState,
     decode_isr_change,
@@ -57,7 +57,7 @@ def fetch_from(
     return one_partition(bench.take_one(peer, FetchResponse))
 
 
-def state(bench: Bench) -> object:
+def state(bench: Bench) -> PartitionView:
     found = bench.brokers[B1].partition_state(TOPIC, 0)
     assert found is not None
     return found
@@ -156,7 +156,9 @@ def test_a_version_conflict_is_not_applied_and_the_znode_is_read_back(bench: Ben
     bench.advance(15000)
     events = [e for e in bench.take_events(1) if isinstance(e, IsrWriteSent | IsrWriteResult)]
     assert [type(e).__name__ for e in events] == ["IsrWriteSent", "IsrWriteResult"]
-    assert not events[1].succeeded and not events[1].outcome_unknown
+    result = events[1]
+    assert isinstance(result, IsrWriteResult)
+    assert not result.succeeded and not result.outcome_unknown
     assert state(bench).isr == frozenset({1, 2, 3})
     assert state(bench).pending_isr is None
     assert state(bench).zk_version == 1  # read back

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from glasskafka.broker import Truncated
 from glasskafka.broker.effects import Effects
 from glasskafka.broker.partition import Partition
 from glasskafka.broker.truncation import truncate_partition, truncation_point
@@ -231,7 +232,7 @@ def test_a_follower_with_a_stale_tail_truncates_to_the_new_leader(bench: Bench) 
     produce(bench, B2, "C")
     bench.settle(limit=40)
     assert values(bench, B1) == ["A", "C"] == values(bench, B2)
-    cut = [e for e in bench.take_events(1) if type(e).__name__ == "Truncated"]
+    cut = [e for e in bench.take_events(1) if isinstance(e, Truncated)]
     assert [(e.from_offset, e.to_offset) for e in cut] == [(2, 1)]
     bench.take_events(2)
     bench.drop(B1, B2)

@@ -68,6 +68,7 @@ def test_json_output_has_the_documented_shape(
         "fatal": 0,
         "allowed": 1,
     }
+    assert anomaly["meaning"].startswith("a consumer's next poll of a partition began past")
     (example,) = anomaly["examples"]
     assert example["lines"] == [5, 6] and example["offsets"] == [0, 2]
     assert example["partition"] == {"topic": "t", "partition": 0}

@@ -50,7 +50,9 @@ def elect(
 
 def test_a_new_partition_is_led_by_its_first_live_replica_with_every_live_replica_in_sync() -> None:
     created = initial_state(
-        (BrokerId(2), BrokerId(3), BrokerId(1)), live={2, 1}, controller_epoch=CONTROLLER_EPOCH
+        (BrokerId(2), BrokerId(3), BrokerId(1)),
+        live={BrokerId(2), BrokerId(1)},
+        controller_epoch=CONTROLLER_EPOCH,
     )
     assert created == PartitionState(
         leader=BrokerId(2),
@@ -61,7 +63,8 @@ def test_a_new_partition_is_led_by_its_first_live_replica_with_every_live_replic
 
 
 def test_a_new_partition_with_no_live_replica_waits() -> None:
-    assert initial_state((BrokerId(4),), live={1, 2}, controller_epoch=CONTROLLER_EPOCH) is None
+    live = {BrokerId(1), BrokerId(2)}
+    assert initial_state((BrokerId(4),), live=live, controller_epoch=CONTROLLER_EPOCH) is None
 
 
 def test_nothing_changes_while_the_leader_and_its_isr_are_alive() -> None:

@@ -158,8 +158,9 @@ def test_the_channel_numbers_requests_and_resends_the_unanswered_after_a_break()
     )
     first, second = channel.drain()
     assert isinstance(first, Send) and first.to == "broker-1"
-    assert isinstance(first.message, KafkaRequest) and isinstance(second, Send)
-    assert (first.message.correlation_id, second.message.correlation_id) == (0, 1)  # type: ignore[union-attr]
+    assert isinstance(second, Send) and isinstance(second.message, KafkaRequest)
+    assert isinstance(first.message, KafkaRequest)
+    assert (first.message.correlation_id, second.message.correlation_id) == (0, 1)
     channel.on_response(BrokerId(1), 0)
     channel.on_connection_lost(BrokerId(1), Millis(1000))
     [timer] = channel.drain()

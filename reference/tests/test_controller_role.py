@@ -28,7 +28,6 @@ from glasskafka.protocol.messages.topic_admin import (
 )
 from glasskafka.protocol.messages.update_metadata import UpdateMetadataRequest
 from glasskafka.sim import Simulator
-
 from tests.test_controller_host import (
     SESSION_TIMEOUT_MS,
     ZK,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from glasskafka.controller import CoordinationRequest
+from glasskafka.controller.role import CoordinationRequest
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, Epoch, Offset, PartitionId, TopicName, TopicPartition
 from glasskafka.node import Message, Output

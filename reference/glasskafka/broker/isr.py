@@ -44,9 +44,9 @@ from __future__ import annotations
 
 from glasskafka.broker.effects import Effects, IsrWriteResult, IsrWriteSent
 from glasskafka.broker.partition import Partition
-from glasskafka.controller import CoordinationRequest
+from glasskafka.controller.role import CoordinationRequest
 from glasskafka.controller.znodes import (
-    ISR_CHANGE_NOTIFICATION_PATH,
+    ISR_CHANGE_SEQUENCE_PREFIX,
     PartitionState,
     ZnodeFormatError,
     decode_partition_state,
@@ -246,7 +246,7 @@ def _apply(
     )
     notification = CreateRequest(
         xid=0,
-        path=f"{ISR_CHANGE_NOTIFICATION_PATH}/isr_change_",
+        path=ISR_CHANGE_SEQUENCE_PREFIX,
         data=encode_isr_change([(partition.topic, partition.partition)]),
         sequential=True,
     )

@@ -13,8 +13,9 @@ Rules kept:
 
 * the cache holds what the latest accepted UpdateMetadata said: its live brokers replace the old
   list; its partition states replace those of the same partitions; a partition whose leader is
-  -2 (Kafka's ``LeaderAndIsr.LeaderDuringDelete``) is being deleted and leaves the cache.  The
-  controller-epoch check (CTRL-1) is the caller's, who keeps the broker's highest epoch;
+  -2 (``LEADER_DURING_DELETE``, Kafka's ``LeaderAndIsr.LeaderDuringDelete``) is being deleted
+  and leaves the cache.  The controller-epoch check (CTRL-1) is the caller's, who keeps the
+  broker's highest epoch;
 * a partition whose leader is not a live broker is answered LEADER_NOT_AVAILABLE with leader
   -1, as Kafka's ``getPartitionMetadata`` does;
 * an unknown topic is answered UNKNOWN_TOPIC_OR_PARTITION -- or, when both the request
@@ -36,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from glasskafka.config import BrokerConfig
+from glasskafka.controller.znodes import LEADER_DURING_DELETE, NO_LEADER
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, Epoch, PartitionId, TopicName, TopicPartition
 from glasskafka.log import LogError, validate_topic
@@ -54,20 +56,12 @@ from glasskafka.protocol.messages.update_metadata import (
 
 __all__ = [
     "INTERNAL_TOPICS",
-    "LEADER_DURING_DELETE",
-    "NO_BROKER",
     "CachedBroker",
     "CachedPartition",
     "MetadataAnswer",
     "MetadataCache",
     "auto_create_request",
 ]
-
-NO_BROKER = BrokerId(-1)
-"""Kafka's "no broker": no controller known, or no leader."""
-
-LEADER_DURING_DELETE = -2
-"""The leader UpdateMetadata names for a partition being deleted (``LeaderAndIsr.scala``)."""
 
 INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 """Topics Metadata marks ``is_internal`` (``Topic.INTERNAL_TOPICS``)."""
@@ -118,7 +112,7 @@ def _endpoint(broker: UpdateMetadataBroker) -> tuple[str, int]:
 class MetadataCache:
     """Live brokers, the controller and partition states, as UpdateMetadata left them."""
 
-    controller_id: BrokerId = NO_BROKER
+    controller_id: BrokerId = NO_LEADER
     brokers: dict[BrokerId, CachedBroker] = field(default_factory=dict)
     partitions: dict[TopicPartition, CachedPartition] = field(default_factory=dict)
 

@@ -91,12 +91,8 @@ from glasskafka.broker.responses import error_body
 from glasskafka.broker.session import COORDINATION_NODE_ID, is_coordination_message, submit
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import BrokerConfig, TopicConfig
-from glasskafka.controller import (
-    CONTROLLER_CTX_PREFIX,
-    ControllerRole,
-    CoordinationRequest,
-    RoleStep,
-)
+from glasskafka.controller import ControllerRole
+from glasskafka.controller.role import CONTROLLER_CTX_PREFIX, CoordinationRequest, RoleStep
 from glasskafka.coordination import (
     ClientEvent,
     ClientStep,

@@ -33,7 +33,9 @@ Spec IDs: REPL-16 (the minISR gate at both ends), REPL-5 (acks=all answered only
 has the batch), LIVE-1 (a parked produce is always answered).
 
 Simplified from Kafka: no idempotent-producer deduplication or transactions yet (the batch's
-producer fields are kept as sent), no quotas, no ``record_errors`` detail (KIP-467).
+producer fields are kept as sent), no quotas, no ``record_errors`` detail (KIP-467).  Kafka
+closes the connection of an acks=0 producer whose batch failed, its only way to say so; a node
+cannot close connections, so glasskafka stays silent.
 """
 
 from __future__ import annotations

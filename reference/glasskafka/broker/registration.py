@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from glasskafka.config import BrokerConfig
-from glasskafka.controller import CoordinationRequest
+from glasskafka.controller.role import CoordinationRequest
 from glasskafka.controller.znodes import (
     PERSISTENT_PATHS,
     BrokerRegistration,

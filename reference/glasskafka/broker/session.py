@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from glasskafka.controller import CoordinationRequest
+from glasskafka.controller.role import CoordinationRequest
 from glasskafka.coordination import (
     ClientStep,
     CloseSessionRequest,

@@ -1,19 +1,20 @@
 """The controller role: election, topics and placement, leader election, metadata to brokers.
 
 One concept per module, lowest first: ``znodes`` (paths and JSON), ``role`` (the seam with the
-broker), ``zk_ops`` (the coordination outbox), ``placement`` (where replicas go), ``topics``
-(CreateTopics rules), ``election`` (leader election decisions), ``batch`` (LeaderAndIsr,
-UpdateMetadata and StopReplica), ``channel`` (sending them), ``context`` (what the controller
-knows), ``partition_states`` (read-decide-write per partition), ``watchers`` (the watched lists),
-``deletion`` (topic deletion), ``admin`` (client requests) and ``controller``
-(:class:`ControllerRole`, which ties them together).  ``docs/concepts/controller.md`` tells the
-story.
+broker), ``states`` (the role's states and their table), ``zk_ops`` (the coordination outbox),
+``placement`` (where replicas go), ``topics`` (CreateTopics rules), ``election`` (leader election
+decisions), ``batch`` (LeaderAndIsr, UpdateMetadata and StopReplica), ``channel`` (sending them),
+``context`` (what the controller knows), ``partition_states`` (read-decide-write per partition),
+``watchers`` (the watched lists), ``deletion`` (topic deletion), ``reactions`` (what each change
+means), ``admin`` (client requests) and ``controller`` (:class:`ControllerRole`, which ties them
+together).  ``docs/concepts/controller.md`` tells the story.
 """
 
 from glasskafka.controller.context import LeadershipGrant
-from glasskafka.controller.controller import ControllerRole, ControllerState
+from glasskafka.controller.controller import ControllerRole
 from glasskafka.controller.election import ElectionKind
 from glasskafka.controller.role import CONTROLLER_CTX_PREFIX, CoordinationRequest, RoleStep
+from glasskafka.controller.states import ControllerState
 
 __all__ = [
     "CONTROLLER_CTX_PREFIX",

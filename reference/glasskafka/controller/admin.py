@@ -184,7 +184,7 @@ class TopicAdmin:
                 if error is KeeperErrorCode.NODEEXISTS:
                     entry.config_existed.add(name)
             case "topic":
-                self._on_topic_written(c, entry, TopicName(name), error)
+                self._on_topic_written(c, int(entry_text), TopicName(name), error)
             case "mark":
                 if error not in (KeeperErrorCode.OK, KeeperErrorCode.NODEEXISTS):
                     entry.until_deleted.discard(TopicName(name))
@@ -193,15 +193,16 @@ class TopicAdmin:
                 pass
 
     def _on_topic_written(
-        self, c: ControllerContext, entry: _Waiting, topic: TopicName, error: KeeperErrorCode
+        self, c: ControllerContext, entry_id: int, topic: TopicName, error: KeeperErrorCode
     ) -> None:
+        entry = self.waiting[entry_id]
         if error is KeeperErrorCode.OK:
             if topic in entry.config_existed:
                 plan = entry.plans[topic]
                 c.zk.set_data(
                     topic_config_path(topic),
                     encode_topic_config(plan.configs),
-                    ctx=make_ctx(ADMIN_KIND, self.generation, "overwrite", 0, topic),
+                    ctx=make_ctx(ADMIN_KIND, self.generation, "overwrite", entry_id, topic),
                 )
             entry.until_created.add(topic)
         elif error is KeeperErrorCode.NODEEXISTS:

@@ -3,7 +3,8 @@
 Theory of operation
 -------------------
 Every broker embeds a :class:`ControllerRole` (``role.py`` describes the seam).  The role is in one
-of four states, changed only by the ``become_*`` methods and allowed by :data:`TRANSITIONS`:
+of four states (``states.py``), changed only by the ``become_*`` methods, each checked against the
+table ``TRANSITIONS``:
 
 =============  =================================================================================
 state          what the role is doing
@@ -35,8 +36,8 @@ are replaced, dead replicas leave ISRs, missing states are created), sends every
 LeaderAndIsr for its replicas and a full UpdateMetadata, and starts watching deletions and ISR
 notifications.
 
-**Reacting** (``ACTIVE``).  Each watch event starts a scan, and each completed scan is handled
-here, in one place, so the story of each event reads top to bottom:
+**Reacting** (``ACTIVE``).  Each watch event starts a scan, and each completed scan is handed to
+its handler in ``reactions.py`` (named after Kafka's: ``onBrokerFailure``, ``onBrokerStartup``...):
 
 * brokers gone (or bounced, KIP-380): every partition with a replica on them is reconciled --
   clean or unclean election, ISR shrink or offline (``election.py``) -- and brokers are told;
@@ -56,8 +57,8 @@ session resumes, keeping its epoch.  Every coordination request names the role's
 its ``ctx``, so answers from an earlier tenure are ignored (``zk_ops.py``).
 
 **Grants** (REPL-11).  Every leadership the role grants is logged in :attr:`ControllerRole.grants`
-(``context.py``) for tests and observers; :meth:`ControllerRole.check_invariants` asserts no epoch
-of a partition was granted twice.
+(``context.py``) for tests and observers; :meth:`ControllerRole.check_invariants` asserts that
+each partition's granted epochs strictly rise, so no epoch is granted twice.
 
 Spec IDs: CTRL-1, REPL-7, REPL-10, REPL-11, LIVE-3.
 
@@ -68,18 +69,18 @@ own connections, while glasskafka's role shares the broker's (``role.py``).
 
 from __future__ import annotations
 
-import enum
 from typing import assert_never
 
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import BrokerConfig
-from glasskafka.controller import deletion
+from glasskafka.controller import deletion, reactions
 from glasskafka.controller.admin import TopicAdmin
 from glasskafka.controller.channel import ControllerChannel, broker_of_node
 from glasskafka.controller.context import ControllerContext, LeadershipGrant
 from glasskafka.controller.election import ElectionKind
 from glasskafka.controller.partition_states import PartitionStateMachine
 from glasskafka.controller.role import RoleStep
+from glasskafka.controller.states import TRANSITIONS, ControllerState
 from glasskafka.controller.watchers import (
     BrokersFound,
     ClusterWatchers,
@@ -95,7 +96,6 @@ from glasskafka.controller.znodes import (
     CONFIG_TOPICS_PATH,
     CONTROLLER_EPOCH_PATH,
     CONTROLLER_PATH,
-    ISR_CHANGE_NOTIFICATION_PATH,
     PERSISTENT_PATHS,
     ZnodeFormatError,
     decode_controller,
@@ -112,7 +112,7 @@ from glasskafka.coordination.messages import (
     SetDataResponse,
 )
 from glasskafka.errors import ErrorCode
-from glasskafka.ids import BrokerId, Epoch, Millis, NodeId, TopicName
+from glasskafka.ids import BrokerId, Epoch, Millis, NodeId
 from glasskafka.node import Output, Send
 from glasskafka.protocol import envelope
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
@@ -128,34 +128,12 @@ from glasskafka.protocol.messages.topic_admin import (
 )
 from glasskafka.protocol.messages.update_metadata import UpdateMetadataResponse
 
-__all__ = ["INITIAL_CONTROLLER_EPOCH", "TRANSITIONS", "ControllerRole", "ControllerState"]
+__all__ = ["INITIAL_CONTROLLER_EPOCH", "ControllerRole"]
 
 INITIAL_CONTROLLER_EPOCH = Epoch(0)
 """What ``/controller_epoch`` is created with (``KafkaController.InitialControllerEpoch``)."""
 
-_ELECT, _EPOCH, _SETUP, _ISR_DONE = "elect", "epoch", "setup", "isr-done"
-
-
-class ControllerState(enum.Enum):
-    """Where the role stands (see the module docstring)."""
-
-    STANDBY = "STANDBY"
-    ELECTED = "ELECTED"
-    LOADING = "LOADING"
-    ACTIVE = "ACTIVE"
-
-
-TRANSITIONS: dict[ControllerState, frozenset[ControllerState]] = {
-    ControllerState.STANDBY: frozenset({ControllerState.ELECTED}),
-    ControllerState.ELECTED: frozenset(
-        {ControllerState.STANDBY, ControllerState.ELECTED, ControllerState.LOADING}
-    ),
-    ControllerState.LOADING: frozenset(
-        {ControllerState.STANDBY, ControllerState.LOADING, ControllerState.ACTIVE}
-    ),
-    ControllerState.ACTIVE: frozenset({ControllerState.STANDBY, ControllerState.LOADING}),
-}
-"""The legal state changes: ``ELECTED -> ELECTED`` and ``* -> LOADING`` are resynchronisations."""
+_ELECT, _EPOCH, _SETUP = "elect", "epoch", "setup"
 
 
 class ControllerRole:
@@ -194,6 +172,12 @@ class ControllerRole:
         self.watchers = ClusterWatchers(generation=self.generation)
         self.admin.generation = self.generation
         self.deferred_broker_rescan = False
+
+    def __eq__(self, other: object) -> bool:
+        """Roles are plain data: equal when every field is (DESIGN §7, comparable snapshots)."""
+        return isinstance(other, ControllerRole) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every node's state
 
     # -- the seam's surface --------------------------------------------------------------------
 
@@ -508,87 +492,29 @@ class ControllerRole:
             )
         self.admin.outputs.append(Send(to=sender, message=envelope.answer(request, answer)))
 
-    # -- what each completed scan means ----------------------------------------------------------
+    # -- what each completed scan means (reactions.py) ---------------------------------------
 
     def _on_scan(self, result: ScanResult) -> None:
-        c = self.context
+        c, g = self.context, self.generation
         loading = self.state is ControllerState.LOADING
         match result:
             case BrokersFound(brokers=found) if loading:
                 c.live_brokers = dict(found)
             case BrokersFound():
-                self._on_brokers_changed(result)
+                bounced = reactions.on_brokers_changed(c, self.partitions, self.channel, result)
+                # A bounced broker comes back as new once its partitions have been re-elected.
+                self.deferred_broker_rescan |= bounced
             case TopicsFound(new=new) if loading:
                 for topic, (assignment, config) in new.items():
                     c.add_topic(topic, assignment, config)
             case TopicsFound():
-                self._on_topics_changed(result)
+                reactions.on_topics_changed(c, self.partitions, result, generation=g)
             case DeletionsFound(topics=topics):
-                self._on_deletions(topics)
-            case IsrChangesFound(partitions=changed, notifications=notices):
-                self.partitions.reconcile(c, [tp for tp in changed if c.knows(tp)])
-                for name in notices:
-                    path = f"{ISR_CHANGE_NOTIFICATION_PATH}/{name}"
-                    self.zk.delete(path, ctx=make_ctx(_ISR_DONE, self.generation, "delete"))
+                reactions.on_deletions(c, self.partitions, topics, generation=g)
+            case IsrChangesFound():
+                reactions.on_isr_changes(c, self.partitions, result, generation=g)
             case _:
                 assert_never(result)
-
-    def _on_brokers_changed(self, result: BrokersFound) -> None:
-        """Kafka's ``BrokerChange``: failures first (dead and bounced brokers), then start-ups."""
-        c = self.context
-        found = result.brokers
-        dead = [b for b in c.live_ids if b not in found]
-        bounced = [
-            b
-            for b in c.live_ids
-            if b in found and found[b].broker_epoch != c.live_brokers[b].broker_epoch
-        ]
-        new = [b for b in sorted(found) if b not in c.live_brokers]
-        for broker in dead + bounced:
-            del c.live_brokers[broker]
-            self.channel.forget(broker)
-        for broker in new:
-            c.live_brokers[broker] = found[broker]
-        if dead or bounced:
-            self._on_broker_failure(dead + bounced)
-        if new:
-            self._on_broker_startup(new)
-        if bounced:
-            # A bounced broker comes back as new once its partitions have been re-elected.
-            self.deferred_broker_rescan = True
-
-    def _on_broker_failure(self, failed: list[BrokerId]) -> None:
-        """Re-elect or shrink every partition with a replica on ``failed``.  Invariants: REPL-7"""
-        c = self.context
-        c.batch.add_update_metadata(c.live_ids, [])  # the live broker list changed
-        self.partitions.reconcile(c, c.partitions_on(failed))
-
-    def _on_broker_startup(self, started: list[BrokerId]) -> None:
-        """Tell everyone the metadata, tell the new brokers their replicas, retry offline ones."""
-        c = self.context
-        c.batch.add_update_metadata(c.live_ids, c.partitions())
-        for tp in c.partitions_on(started):
-            c.batch.add_leader_and_isr([b for b in c.replicas(tp) if b in started], tp)
-        self.partitions.reconcile(c, c.partitions_on(started))
-
-    def _on_topics_changed(self, result: TopicsFound) -> None:
-        c = self.context
-        for topic, (assignment, config) in result.new.items():
-            c.add_topic(topic, assignment, config)
-            self.partitions.reconcile(c, c.partitions_of(topic))
-        for topic in sorted(set(c.assignments) - result.present):
-            # The topic's znode was removed by hand: clean up as for a deletion.
-            self.partitions.forget_topic(topic)
-            deletion.delete_topic(c, topic, generation=self.generation)
-
-    def _on_deletions(self, topics: tuple[TopicName, ...]) -> None:
-        c = self.context
-        for topic in topics:
-            if topic in c.assignments:
-                self.partitions.forget_topic(topic)
-                deletion.delete_topic(c, topic, generation=self.generation)
-            elif topic not in c.deleting:
-                deletion.remove_marker(c, topic, generation=self.generation)
 
     # -- the end of every input ------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import Sequence
+from typing import assert_never
 
 from glasskafka.ids import BrokerId, PartitionId
 
@@ -153,3 +154,5 @@ def assign_replicas(
                 replication_factor=replication_factor,
                 rng=rng,
             )
+        case _:
+            assert_never(rule)

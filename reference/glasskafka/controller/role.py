@@ -16,6 +16,10 @@ I/O and never imports the broker; it answers every input with a :class:`RoleStep
   carries a ``ctx`` starting with ``"controller:"``; the answer comes back through
   :meth:`ControllerRole.on_coordination_event` with the same ``ctx``.
 
+Each coordination request already carries an ``xid`` from the role's own range (``zk_ops.py``:
+from 2**30 up, clear of the 1-upward numbers of the broker's client), so the broker may submit it
+as it is or renumber it through its client; the role matches answers by ``ctx`` alone.
+
 The broker routes to the role: session changes, every coordination answer whose ``ctx`` starts
 with ``"controller:"``, every watch event (brokers themselves set no watches), CreateTopics and
 DeleteTopics requests while the role is active (otherwise the broker answers NOT_CONTROLLER), the

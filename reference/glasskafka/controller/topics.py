@@ -8,23 +8,19 @@ config overrides.  :func:`plan_topic` checks one entry the way Kafka's ``ZkAdmin
 ``AdminZkClient.validateTopicCreate`` do, in this order, and returns either a :class:`TopicPlan`
 (the assignment and configs to write) or a :class:`TopicError` with Kafka's code and a message:
 
-==============================================  ===========================  ==============
-check                                           Kafka's message, roughly     code
-==============================================  ===========================  ==============
-the name: ``[A-Za-z0-9._-]``, 1..249 chars,     "topic name ... is illegal"  17 INVALID_TOPIC
-not ``.`` or ``..``                                                          _EXCEPTION
-no topic of that name (or one being deleted)    "Topic 'x' already exists."  36
-no topic equal after ``.`` -> ``_``             "collides with existing"     17
-(both names map to the same metric names)
-not both counts and an explicit assignment      "Both numPartitions ..."     42 INVALID_REQUEST
-partitions >= 1, or -1 for ``num.partitions``   "must be larger than 0"      37
-replication factor >= 1 (or -1 for              "larger than available       38
-``default.replication.factor``) and <= live     brokers"
-brokers
-an explicit assignment: partitions 0..n-1,      "Inconsistent replication    39
-same size, no duplicate or unknown broker       factor ..."
-every config a known topic config, valid        "Unknown topic config ..."   40 INVALID_CONFIG
-==============================================  ===========================  ==============
+1. the name: only ``[A-Za-z0-9._-]``, 1 to 249 characters, not ``.`` or ``..``
+   (17 INVALID_TOPIC_EXCEPTION);
+2. no topic of that name, nor one still being deleted (36 TOPIC_ALREADY_EXISTS, "Topic 'x'
+   already exists.");
+3. no topic whose name is the same once ``.`` reads as ``_``, since both would map to the same
+   metric names (17, "collides with existing topic");
+4. not both counts and an explicit assignment (42 INVALID_REQUEST);
+5. partitions at least 1, ``-1`` meaning ``num.partitions`` (37 INVALID_PARTITIONS);
+6. replication factor at least 1, ``-1`` meaning ``default.replication.factor``, and at most the
+   live brokers (38 INVALID_REPLICATION_FACTOR, "larger than available brokers");
+7. an explicit assignment: partitions ``0..n-1``, equal sizes, no duplicate or unknown broker
+   (39 INVALID_REPLICA_ASSIGNMENT);
+8. every config a known topic config with a valid value (40 INVALID_CONFIG).
 
 The name rules matter beyond tidiness: a topic name becomes a directory name in every broker's
 log directory, so ``../x`` or ``a/b`` must never get through (DESIGN §7).  The rules are shared with

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glasskafka.history.anomalies import Case
+from glasskafka.history.anomalies import KINDS, Case
 from glasskafka.history.checker import Report
 from glasskafka.ids import TopicPartition
 
@@ -102,6 +102,7 @@ def report_json(report: Report) -> dict[str, Any]:
             {
                 "kind": f.kind.value,
                 "spec": f.spec_id,
+                "meaning": KINDS[f.kind].meaning,
                 "fatal": f.fatal,
                 "allowed": f.allowed,
                 "examples": [_case_json(c) for c in f.examples],

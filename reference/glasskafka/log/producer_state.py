@@ -209,13 +209,13 @@ class ProducerStateTable:
         duplicate = self._find_duplicate(entry, header)
         if duplicate is not None:
             return duplicate
-        if header.producer_epoch < entry.producer_epoch:
-            if not self.bugs.accept_stale_producer_epoch:
-                return ErrorCode.INVALID_PRODUCER_EPOCH
-            # bugs.accept_stale_producer_epoch: a fenced producer's batch is let through to the
-            # sequence check as if its epoch were new, so one starting at sequence 0 is appended
-            # after the newer epoch's batches (IDEM-4).  Kafka refuses it in
-            # ProducerAppendInfo.checkProducerEpoch.
+        # bugs.accept_stale_producer_epoch: a fenced producer's batch is let through to the
+        # sequence check as if its epoch were new, so one starting at sequence 0 is appended after
+        # the newer epoch's batches (IDEM-4).  Kafka refuses it in
+        # ProducerAppendInfo.checkProducerEpoch.
+        stale = header.producer_epoch < entry.producer_epoch
+        if stale and not self.bugs.accept_stale_producer_epoch:
+            return ErrorCode.INVALID_PRODUCER_EPOCH
         return self._check_sequence(entry, header)
 
     def _find_duplicate(
@@ -383,7 +383,9 @@ def decode_snapshot(data: bytes, *, bugs: BugFlags = NO_BUGS) -> ProducerStateTa
     return table
 
 
-def _decode_entry(body: bytes, position: int, map_end_offset: int) -> tuple[ProducerStateEntry, int]:
+def _decode_entry(
+    body: bytes, position: int, map_end_offset: int
+) -> tuple[ProducerStateEntry, int]:
     if position + _ENTRY.size > len(body):
         raise CorruptSnapshotError(f"entry at byte {position} is cut off")
     producer_id, epoch, last_timestamp, batch_count = _ENTRY.unpack_from(body, position)
@@ -393,7 +395,7 @@ def _decode_entry(body: bytes, position: int, map_end_offset: int) -> tuple[Prod
             f"{batch_count} batches (allowed: ids and epochs >= 0, 1..5 batches)"
         )
     position += _ENTRY.size
-    batches = []
+    batches: list[BatchMetadata] = []
     for _ in range(batch_count):
         if position + _BATCH.size > len(body):
             raise CorruptSnapshotError(f"batch at byte {position} is cut off")
@@ -428,7 +430,7 @@ def _decode_entry(body: bytes, position: int, map_end_offset: int) -> tuple[Prod
 
 
 def snapshot_file(directory: str, offset: int) -> str:
-    """The path of the snapshot taken at map end offset ``offset``, e.g. ``t-0/...1207.snapshot``."""
+    """The path of the snapshot at map end offset ``offset``: ``<dir>/<20 digits>.snapshot``."""
     return f"{directory}/{offset:020d}{SNAPSHOT_SUFFIX}"
 
 
@@ -462,12 +464,13 @@ def read_snapshot(
 ) -> ProducerStateTable:
     """Load the snapshot taken at ``offset``.
 
-    Raises :class:`CorruptSnapshotError` if it is damaged or labelled with another offset; the
-    caller then rebuilds from an older snapshot or from the start of the log.
+    Raises :class:`CorruptSnapshotError` if it is missing, damaged or labelled with another
+    offset; the caller then rebuilds from an older snapshot or from the start of the log.
     """
-    table = decode_snapshot(disk.read(snapshot_file(directory, offset)), bugs=bugs)
+    path = snapshot_file(directory, offset)
+    if not disk.exists(path):
+        raise CorruptSnapshotError(f"no snapshot {path}")
+    table = decode_snapshot(disk.read(path), bugs=bugs)
     if table.map_end_offset != offset:
-        raise CorruptSnapshotError(
-            f"snapshot {snapshot_file(directory, offset)} holds offset {table.map_end_offset}"
-        )
+        raise CorruptSnapshotError(f"snapshot {path} holds offset {table.map_end_offset}")
     return table

@@ -10,9 +10,11 @@ One job per file (STYLE rule 13; TigerBeetle's simulator and etcd raft's tests a
 * ``host`` -- one node's place: its factory, disk, timers and restarts;
 * ``trace`` -- every event as plain data, observers, and the story;
 * ``choices`` -- the controlled mode's choices;
-* ``simulator`` -- the loop that ties them together;
-* ``kafka_snapshot`` -- observable snapshots of a replicated cluster and the ghost-state
-  recorder that ``specs/replication.py`` judges (imported by name, not re-exported here).
+* ``simulator`` -- the loop that ties them together.
+
+Modules that build a Kafka cluster on top of the simulator (``kafka_cluster``, the harness;
+``kafka_snapshot``, ``replication_reading`` and ``replication_observer``, the snapshots and
+ghost state that ``specs/replication.py`` judges) are imported by name, not re-exported here.
 
 Start with :class:`Simulator`; ``docs/concepts/simulator.md`` explains the model, and
 ``specs/sim.py`` states what the simulator guarantees (SIM-1..5).

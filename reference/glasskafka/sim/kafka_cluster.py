@@ -2,44 +2,39 @@
 
 Theory of operation
 -------------------
-:class:`KafkaCluster` builds a :class:`~glasskafka.sim.Simulator` holding a
-:class:`~glasskafka.coordination.CoordinationServer` at ``zk`` and ``n`` brokers
-(:class:`~glasskafka.broker.node.BrokerNode`, ``broker-1`` .. ``broker-n``) with the given
-``server.properties`` overrides and bug flags, and gives tests, tutorials and the quickstart a few
-verbs that read like a lab session:
+:class:`KafkaCluster` builds a :class:`~glasskafka.sim.Simulator` holding a coordination server
+at ``zk`` and brokers ``broker-1`` .. ``broker-n`` (:class:`~glasskafka.broker.node.BrokerNode`)
+with the given ``server.properties`` overrides and bug flags, and offers verbs that read like a
+lab session:
 
-* :meth:`~KafkaCluster.start` runs until the brokers have registered, a controller is elected
-  and every broker has heard from it;
-* :meth:`~KafkaCluster.create_topic` / :meth:`~KafkaCluster.delete_topic` send CreateTopics /
-  DeleteTopics to the controller and wait for the answer and for the metadata to settle;
-* :meth:`~KafkaCluster.produce` builds one RecordBatch (``glasskafka.records.encode_batch``) and
-  sends it to the partition's leader with acks 0, 1 or all (-1); :meth:`~KafkaCluster.fetch` and
-  :meth:`~KafkaCluster.consume` read batches back and decode them.  The requests come from a
-  :class:`ScriptedClient` node -- a thin protocol client that sends the request bodies it is given
-  in envelopes and records the answers, *not* the real producer or consumer, which have their own
-  retries, batching and metadata handling;
-* faults: :meth:`~KafkaCluster.kill` (a process crash keeps the disk, a power loss keeps what was
-  synced, a lossy crash may tear the unsynced tail), :meth:`~KafkaCluster.restart`,
+* :meth:`~KafkaCluster.start`: run until the brokers are registered, a controller is elected and
+  every broker has heard from it;
+* :meth:`~KafkaCluster.create_topic` / :meth:`~KafkaCluster.delete_topic`: CreateTopics /
+  DeleteTopics at the controller, waiting for the answer and for the metadata to settle;
+* :meth:`~KafkaCluster.produce` (one RecordBatch from ``glasskafka.records.encode_batch``, acks
+  0, 1 or -1 for all), :meth:`~KafkaCluster.fetch` and :meth:`~KafkaCluster.consume`, sent by a
+  :class:`ScriptedClient` -- a thin protocol client that sends the bodies it is given and records
+  the answers, *not* the real producer or consumer with their retries and metadata handling;
+* faults: :meth:`~KafkaCluster.kill` (``keep``: a process crash, ``power``: only synced bytes
+  survive, ``lossy``: a torn tail too), :meth:`~KafkaCluster.restart`,
   :meth:`~KafkaCluster.partition` / :meth:`~KafkaCluster.heal`, and
-  :meth:`~KafkaCluster.expire_session`, which cuts a broker off until the coordination service
-  has expired its session (its registration and any ``/controller`` go with it) and then heals;
-* :meth:`~KafkaCluster.wait_for_metadata` runs until every running broker's metadata cache agrees
-  with the partition state znodes (LIVE-3's convergence).
+  :meth:`~KafkaCluster.expire_session`, which cuts a broker off until its session has expired
+  (taking its registration and any ``/controller`` with it) and then heals;
+* :meth:`~KafkaCluster.wait_for_metadata`: run until every running broker's metadata cache agrees
+  with the znodes (LIVE-3's convergence).
 
-The harness knows where every leader is, because it can read the coordination service's tree; a
-real client would ask a broker for Metadata instead.  That privilege is the harness's, not the
-nodes': every decision is still made by the nodes, the harness only delivers requests.
+The harness finds leaders by reading the coordination service's tree, where a real client would
+ask a broker for Metadata.  That privilege is the harness's alone: every decision is still made
+by the nodes, the harness only delivers requests.
 
-**Leadership grants** (REPL-11).  :class:`LeadershipGrants` is a trace observer that watches the
-coordination service's traffic: every successful create or set of a partition ``state`` znode
-with a leader is a grant ``(leader, leader epoch)``, including those made at topic creation; a
-deleted state znode forgets its partition's grants, since a topic created again under the same
-name is a new partition whose epochs start again at 0.  It
-sees the writes from the outside, so it keeps every grant even when the controller that made it
-crashes right after; the replication model suite feeds them to its ghost state
-(``GhostRecorder.record_grant``).
+**Leadership grants** (REPL-11).  :class:`LeadershipGrants` is a trace observer of the coordination
+service's traffic: every successful create or set of a partition ``state`` znode naming a leader
+is a grant ``(leader, leader epoch)``, topic creation included.  Seen from outside, a grant is kept
+even if the controller that made it crashes at once.  Deleting a state znode forgets its grants,
+since a topic created again under the same name starts again at epoch 0.  The replication model
+suite feeds them to its ghost state (``GhostRecorder.record_grant``).
 
-Everything is deterministic from the seed: the same seed and the same calls give the same trace.
+The same seed and the same calls give the same trace.
 
 Spec IDs: LIVE-3 (:meth:`~KafkaCluster.metadata_converged`), REPL-11 (:class:`LeadershipGrants`).
 
@@ -54,59 +49,24 @@ import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from glasskafka.broker.node import BrokerNode
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import BrokerConfig, config_from_properties
-from glasskafka.controller.znodes import (
-    CONTROLLER_PATH,
-    NO_LEADER,
-    PartitionState,
-    ZnodeFormatError,
-    broker_path,
-    decode_controller,
-    decode_partition_state,
-    decode_topic_assignment,
-    partition_state_path,
-    topic_path,
-)
-from glasskafka.coordination import CoordinationServer
+from glasskafka.controller import znodes
+from glasskafka.controller.znodes import NO_LEADER, PartitionState, ZnodeFormatError
+from glasskafka.coordination import CoordinationServer, Znode
+from glasskafka.coordination import messages as zk
 from glasskafka.coordination.codes import KeeperErrorCode
-from glasskafka.coordination.messages import (
-    CreateRequest,
-    CreateResponse,
-    DeleteRequest,
-    DeleteResponse,
-    SetDataRequest,
-    SetDataResponse,
-)
 from glasskafka.errors import ErrorCode, GlassKafkaError
 from glasskafka.ids import BrokerId, Epoch, Millis, NodeId, PartitionId, TopicName, TopicPartition
 from glasskafka.node import Message, Node, Output, Send
 from glasskafka.protocol import envelope
 from glasskafka.protocol.envelope import KafkaResponse
-from glasskafka.protocol.messages.fetch import (
-    FetchPartition,
-    FetchRequest,
-    FetchResponse,
-    FetchTopic,
-)
-from glasskafka.protocol.messages.produce import (
-    PartitionProduceData,
-    ProduceRequest,
-    ProduceResponse,
-    TopicProduceData,
-)
-from glasskafka.protocol.messages.topic_admin import (
-    CreatableTopic,
-    CreatableTopicConfig,
-    CreatableTopicResult,
-    CreateTopicsRequest,
-    CreateTopicsResponse,
-    DeletableTopicResult,
-    DeleteTopicsRequest,
-    DeleteTopicsResponse,
-)
+from glasskafka.protocol.messages import fetch as fetch_api
+from glasskafka.protocol.messages import produce as produce_api
+from glasskafka.protocol.messages import topic_admin as admin_api
 from glasskafka.records import CorruptRecordError, DecodedRecord, Record, decode_batch, encode_batch
 from glasskafka.records.batch import iter_batches
 from glasskafka.sim.faults import DiskFault
@@ -131,11 +91,13 @@ COORDINATION_NODE = NodeId("zk")
 ACKS_ALL = -1
 """``acks=all`` on the wire."""
 
+T = TypeVar("T")
+
+_NO_STATE = PartitionState(
+    leader=NO_LEADER, leader_epoch=Epoch(-1), isr=(), controller_epoch=Epoch(-1)
+)
+
 _STATE_PATH = re.compile(r"^/brokers/topics/([^/]+)/partitions/([0-9]+)/state$")
-
-
-# ---------------------------------------------------------------------------------------------
-# The scripted client
 
 
 @dataclass(slots=True, kw_only=True)
@@ -146,8 +108,6 @@ class ScriptedClient(Node):
     next_correlation_id: int = 0
     waiting: dict[int, NodeId] = field(default_factory=dict)
     answers: dict[int, KafkaResponse] = field(default_factory=dict)
-    lost: set[int] = field(default_factory=set)
-    """Requests whose connection broke before the answer came."""
 
     def on_start(self, now_ms: Millis) -> list[Output]:
         return []
@@ -162,10 +122,8 @@ class ScriptedClient(Node):
         return []
 
     def on_connection_lost(self, peer: NodeId, now_ms: Millis) -> list[Output]:
-        for correlation_id, to in sorted(self.waiting.items()):
-            if to == peer:
-                del self.waiting[correlation_id]
-                self.lost.add(correlation_id)
+        """What was waiting for ``peer`` will never be answered (it stays out of ``answers``)."""
+        self.waiting = {c: to for c, to in self.waiting.items() if to != peer}
         return []
 
     def send(self, to: NodeId, body: Message) -> list[Output]:
@@ -177,10 +135,6 @@ class ScriptedClient(Node):
         if request.expects_response:
             self.waiting[request.correlation_id] = to
         return [Send(to=to, message=request)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Leadership grants, seen from the coordination service's traffic
 
 
 @dataclass(slots=True, kw_only=True)
@@ -197,16 +151,16 @@ class LeadershipGrants:
             case Delivered(receiver=receiver, sender=sender, message=message) if (
                 receiver == COORDINATION_NODE
             ):
-                if isinstance(message, CreateRequest | SetDataRequest | DeleteRequest):
+                if isinstance(message, zk.CreateRequest | zk.SetDataRequest | zk.DeleteRequest):
                     found = _STATE_PATH.match(message.path)
                     if found is not None:
                         tp = (TopicName(found[1]), PartitionId(int(found[2])))
-                        data = None if isinstance(message, DeleteRequest) else message.data
+                        data = None if isinstance(message, zk.DeleteRequest) else message.data
                         self._writes[(sender, message.xid)] = (tp, data)
             case Sent(sender=sender, receiver=receiver, message=message) if (
                 sender == COORDINATION_NODE
             ):
-                if isinstance(message, CreateResponse | SetDataResponse | DeleteResponse):
+                if isinstance(message, zk.CreateResponse | zk.SetDataResponse | zk.DeleteResponse):
                     write = self._writes.pop((receiver, message.xid), None)
                     if write is not None and message.error is KeeperErrorCode.OK:
                         self._record(*write)
@@ -214,13 +168,11 @@ class LeadershipGrants:
                 pass
 
     def _record(self, tp: TopicPartition, data: bytes | None) -> None:
-        if data is None:
-            # The state znode was deleted with its topic: a topic created again under the same
-            # name is a new partition whose epochs start again at 0.
+        if data is None:  # deleted with its topic; a topic of the same name starts afresh
             self.grants.pop(tp, None)
             return
         try:
-            state = decode_partition_state(data)
+            state = znodes.decode_partition_state(data)
         except ZnodeFormatError:
             return
         if state.leader != NO_LEADER:
@@ -231,26 +183,20 @@ class LeadershipGrants:
         return frozenset(self.grants.get((TopicName(topic), PartitionId(partition)), set()))
 
 
-# ---------------------------------------------------------------------------------------------
-# Results
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PartitionDescription:
-    """One line of ``kafka-topics.sh --describe``."""
+    """One partition of ``kafka-topics.sh --describe``: its replicas and its state znode."""
 
     topic: TopicName
     partition: PartitionId
-    leader: BrokerId
-    leader_epoch: Epoch
     replicas: tuple[BrokerId, ...]
-    isr: tuple[BrokerId, ...]
+    state: PartitionState
 
     def line(self) -> str:
         """Kafka's format, tab-separated: ``Topic: t  Partition: 0  Leader: 1  Replicas: ...``."""
-        leader = "none" if self.leader == NO_LEADER else str(self.leader)
+        leader = "none" if self.state.leader == NO_LEADER else str(self.state.leader)
         replicas = ",".join(map(str, self.replicas))
-        isr = ",".join(map(str, self.isr))
+        isr = ",".join(map(str, self.state.isr))
         return (
             f"\tTopic: {self.topic}\tPartition: {self.partition}\tLeader: {leader}"
             f"\tReplicas: {replicas}\tIsr: {isr}"
@@ -275,10 +221,6 @@ class FetchResult:
     high_watermark: int = -1
     records: tuple[DecodedRecord, ...] = ()
     leader: BrokerId = NO_LEADER
-
-
-# ---------------------------------------------------------------------------------------------
-# The cluster
 
 
 class KafkaCluster:
@@ -338,9 +280,16 @@ class KafkaCluster:
         return self.sim.node_as(COORDINATION_NODE, CoordinationServer)
 
     def controller(self) -> BrokerNode | None:
-        """The broker whose controller role is active, if any."""
-        active = [self.broker(b) for b in self.running() if self.broker(b).controller.is_active]
-        return active[0] if len(active) == 1 else None
+        """The controller: the running broker named by ``/controller``, if its role is active.
+
+        A deposed controller that has not noticed yet (a zombie) may still believe it is active;
+        it is not the controller, because ``/controller`` no longer names it.
+        """
+        named = self.controller_id()
+        if named is None or named not in self.running():
+            return None
+        broker = self.broker(named)
+        return broker if broker.controller.is_active else None
 
     def client(self, name: str = "client-1") -> ScriptedClient:
         """The scripted client ``name``, added on first use."""
@@ -372,14 +321,14 @@ class KafkaCluster:
         return build
 
     def ready(self) -> bool:
-        """A controller is active, every running broker is registered and knows every other."""
+        """A controller is active, every running broker is registered and has heard from it,
+        and metadata has converged."""
         controller = self.controller()
         if controller is None:
             return False
-        running = set(self.running())
-        for broker_id in running:
+        for broker_id in self.running():
             broker = self.broker(broker_id)
-            if not broker.registered or set(broker.metadata_cache.brokers) != running:
+            if not broker.registered or broker.metadata_cache.controller_id != controller.broker_id:
                 return False
         return self.metadata_converged()
 
@@ -396,25 +345,25 @@ class KafkaCluster:
 
     # -- reading the coordination service ------------------------------------------------------
 
-    def zk_state(self, topic: str, partition: int) -> PartitionState | None:
-        """The partition state znode, or ``None`` if it does not exist (or is unreadable)."""
-        znode = self.server.znode(partition_state_path(TopicName(topic), PartitionId(partition)))
-        if znode is None:
-            return None
+    def _decoded(self, path: str, decode: Callable[[Znode], T]) -> T | None:
+        """The znode at ``path`` decoded, or ``None`` if it is missing or unreadable."""
+        znode = self.server.znode(path)
         try:
-            return decode_partition_state(znode.data, zk_version=znode.version)
+            return None if znode is None else decode(znode)
         except ZnodeFormatError:
             return None
 
+    def zk_state(self, topic: str, partition: int) -> PartitionState | None:
+        """The partition state znode, or ``None`` if it does not exist (or is unreadable)."""
+        path = znodes.partition_state_path(TopicName(topic), PartitionId(partition))
+        return self._decoded(
+            path, lambda z: znodes.decode_partition_state(z.data, zk_version=z.version)
+        )
+
     def assignment(self, topic: str) -> dict[PartitionId, tuple[BrokerId, ...]]:
         """The topic's replica assignment, or ``{}``."""
-        znode = self.server.znode(topic_path(TopicName(topic)))
-        if znode is None:
-            return {}
-        try:
-            return decode_topic_assignment(znode.data)
-        except ZnodeFormatError:
-            return {}
+        path = znodes.topic_path(TopicName(topic))
+        return self._decoded(path, lambda z: znodes.decode_topic_assignment(z.data)) or {}
 
     def topics(self) -> list[TopicName]:
         znode = self.server.znode("/brokers/topics")
@@ -422,15 +371,11 @@ class KafkaCluster:
 
     def controller_id(self) -> BrokerId | None:
         """The broker named by ``/controller``, if any."""
-        znode = self.server.znode(CONTROLLER_PATH)
-        try:
-            return decode_controller(znode.data) if znode is not None else None
-        except ZnodeFormatError:
-            return None
+        return self._decoded(znodes.CONTROLLER_PATH, lambda z: znodes.decode_controller(z.data))
 
     def registered(self) -> list[BrokerId]:
         """The brokers with a registration znode."""
-        return [b for b in self.broker_ids if self.server.znode(broker_path(b)) is not None]
+        return [b for b in self.broker_ids if self.server.znode(znodes.broker_path(b)) is not None]
 
     def leader(self, topic: str, partition: int) -> BrokerId:
         state = self.zk_state(topic, partition)
@@ -438,20 +383,15 @@ class KafkaCluster:
 
     def describe(self, topic: str) -> list[PartitionDescription]:
         """Each partition's leader, replicas and ISR, from the coordination service."""
-        result = []
-        for partition, replicas in self.assignment(topic).items():
-            state = self.zk_state(topic, partition)
-            result.append(
-                PartitionDescription(
-                    topic=TopicName(topic),
-                    partition=partition,
-                    leader=NO_LEADER if state is None else state.leader,
-                    leader_epoch=Epoch(-1) if state is None else state.leader_epoch,
-                    replicas=replicas,
-                    isr=() if state is None else state.isr,
-                )
+        return [
+            PartitionDescription(
+                topic=TopicName(topic),
+                partition=partition,
+                replicas=replicas,
+                state=self.zk_state(topic, partition) or _NO_STATE,
             )
-        return result
+            for partition, replicas in self.assignment(topic).items()
+        ]
 
     def describe_lines(self, topic: str) -> list[str]:
         """``kafka-topics.sh --describe`` output: a summary line, then one line per partition."""
@@ -464,29 +404,26 @@ class KafkaCluster:
         return [header, *(p.line() for p in partitions)]
 
     def metadata_converged(self) -> bool:
-        """Every running broker caches every partition's leader, epoch and ISR as in ZooKeeper.
+        """Every running broker caches every partition's leader, epoch and ISR as the znodes
+        hold them, no deleted topic, and exactly the registered brokers as live.
 
         Invariants: LIVE-3.
         """
+        registered = set(self.registered())
         truth = {
-            (topic, p): self.zk_state(topic, p)
+            (topic, p): (state.leader, state.leader_epoch, frozenset(state.isr))
             for topic in self.topics()
             for p in self.assignment(topic)
+            if (state := self.zk_state(topic, p)) is not None
         }
         for broker_id in self.running():
             cache = self.broker(broker_id).metadata_cache
-            for (topic, p), state in truth.items():
-                cached = cache.get(topic, p)
-                if state is None:
-                    continue
-                if cached is None or (cached.leader, cached.leader_epoch, set(cached.isr)) != (
-                    state.leader,
-                    state.leader_epoch,
-                    set(state.isr),
-                ):
-                    return False
-            if {t for t, _ in cache.partitions} - set(self.topics()):
-                return False  # a deleted topic still cached
+            cached = {
+                (c.topic, c.partition): (c.leader, c.leader_epoch, frozenset(c.isr))
+                for c in cache.entries()
+            }
+            if set(cache.brokers) != registered or cached != truth:
+                return False
         return True
 
     def wait_for_metadata(self, *, deadline_ms: int = 30_000) -> bool:
@@ -501,18 +438,9 @@ class KafkaCluster:
         """Send ``body`` to ``to`` and run until the answer (``None``: lost, or none in time)."""
         node = self.client(client)
         correlation_id = node.next_correlation_id
-        self.sim.call(
-            node.node_id,
-            lambda n, _: n.send(to, body),
-            kind=ScriptedClient,
-            label=type(body).__name__,
-        )
-        node = self.client(client)
-
-        def settled() -> bool:
-            return correlation_id not in node.waiting
-
-        self.run_until(settled, deadline_ms=deadline_ms)
+        label = type(body).__name__
+        self.sim.call(node.node_id, lambda n, _: n.send(to, body), kind=ScriptedClient, label=label)
+        self.run_until(lambda: correlation_id not in node.waiting, deadline_ms=deadline_ms)
         return node.answers.get(correlation_id)
 
     def create_topic(
@@ -523,41 +451,43 @@ class KafkaCluster:
         replication_factor: int = 1,
         configs: Mapping[str, str] | None = None,
         validate_only: bool = False,
-    ) -> CreatableTopicResult:
+    ) -> admin_api.CreatableTopicResult:
         """CreateTopics at the controller; on success, wait until the metadata has settled.
 
         Raises :class:`GlassKafkaError` if there is no controller or no answer comes.
         """
-        topic = CreatableTopic(
+        items = tuple(
+            admin_api.CreatableTopicConfig(name=k, value=v)
+            for k, v in sorted((configs or {}).items())
+        )
+        topic = admin_api.CreatableTopic(
             name=name,
             num_partitions=partitions,
             replication_factor=replication_factor,
             assignments=(),
-            configs=tuple(
-                CreatableTopicConfig(name=k, value=v) for k, v in sorted((configs or {}).items())
-            ),
+            configs=items,
         )
-        body = CreateTopicsRequest(topics=(topic,), timeout_ms=30_000, validate_only=validate_only)
+        body = admin_api.CreateTopicsRequest(topics=(topic,), validate_only=validate_only)
         answer = self._to_controller(body)
-        assert isinstance(answer, CreateTopicsResponse)
-        result = answer.topics[0]
-        if result.error_code == ErrorCode.NONE and not validate_only:
+        assert isinstance(answer, admin_api.CreateTopicsResponse)
+        if answer.topics[0].error_code == ErrorCode.NONE and not validate_only:
             self.wait_for_metadata()
-        return result
+        return answer.topics[0]
 
-    def delete_topic(self, name: str) -> DeletableTopicResult:
+    def delete_topic(self, name: str) -> admin_api.DeletableTopicResult:
         """DeleteTopics at the controller, then wait until no broker caches the topic."""
-        answer = self._to_controller(DeleteTopicsRequest(topic_names=(name,), timeout_ms=30_000))
-        assert isinstance(answer, DeleteTopicsResponse)
+        body = admin_api.DeleteTopicsRequest(topic_names=(name,), timeout_ms=30_000)
+        answer = self._to_controller(body)
+        assert isinstance(answer, admin_api.DeleteTopicsResponse)
         if answer.responses[0].error_code == ErrorCode.NONE:
             self.wait_for_metadata()
         return answer.responses[0]
 
     def _to_controller(self, body: Message) -> Message:
-        if not self.run_until(lambda: self.controller() is not None):
-            raise GlassKafkaError("no controller is active; start the cluster first")
+        self.run_until(lambda: self.controller() is not None)
         controller = self.controller()
-        assert controller is not None
+        if controller is None:
+            raise GlassKafkaError("no controller is active; start the cluster first")
         answer = self.request(controller.node_id, body)
         if answer is None:
             raise GlassKafkaError(f"the controller did not answer {type(body).__name__}")
@@ -576,29 +506,13 @@ class KafkaCluster:
         leader = self.leader(topic, partition)
         if leader == NO_LEADER:
             return ProduceResult(answered=False, error=ErrorCode.LEADER_NOT_AVAILABLE)
-        now = self.sim.now_ms
-        batch = encode_batch([Record(key=k, value=v, timestamp=now) for k, v in records])
-        body = ProduceRequest(
-            acks=acks,
-            timeout_ms=30_000,
-            topic_data=(
-                TopicProduceData(
-                    name=topic,
-                    partition_data=(PartitionProduceData(index=partition, records=batch),),
-                ),
-            ),
-        )
-        if acks == 0:
-            self.sim.call(
-                self.client(client).node_id,
-                lambda n, _: n.send(self.node_of(leader), body),
-                kind=ScriptedClient,
-                label="ProduceRequest",
-            )
-            return ProduceResult(answered=False, leader=leader)
+        batch = encode_batch([Record(key=k, value=v, timestamp=self.now_ms) for k, v in records])
+        data = produce_api.PartitionProduceData(index=partition, records=batch)
+        per_topic = produce_api.TopicProduceData(name=topic, partition_data=(data,))
+        body = produce_api.ProduceRequest(acks=acks, timeout_ms=30_000, topic_data=(per_topic,))
         answer = self.request(self.node_of(leader), body, client=client)
-        if answer is None or not isinstance(answer.body, ProduceResponse):
-            return ProduceResult(answered=False, leader=leader)
+        if answer is None or not isinstance(answer.body, produce_api.ProduceResponse):
+            return ProduceResult(answered=False, leader=leader)  # acks=0: no answer comes
         result = answer.body.responses[0].partition_responses[0]
         return ProduceResult(
             answered=True,
@@ -614,29 +528,19 @@ class KafkaCluster:
         leader = self.leader(topic, partition)
         if leader == NO_LEADER:
             return FetchResult(error=ErrorCode.LEADER_NOT_AVAILABLE)
-        body = FetchRequest(
-            max_wait_ms=0,
-            min_bytes=1,
-            topics=(
-                FetchTopic(
-                    topic=topic,
-                    partitions=(
-                        FetchPartition(
-                            partition=partition, fetch_offset=offset, partition_max_bytes=1 << 20
-                        ),
-                    ),
-                ),
-            ),
+        wanted = fetch_api.FetchPartition(
+            partition=partition, fetch_offset=offset, partition_max_bytes=1 << 20
         )
+        per_topic = fetch_api.FetchTopic(topic=topic, partitions=(wanted,))
+        body = fetch_api.FetchRequest(max_wait_ms=0, min_bytes=1, topics=(per_topic,))
         answer = self.request(self.node_of(leader), body, client=client)
-        if answer is None or not isinstance(answer.body, FetchResponse):
+        if answer is None or not isinstance(answer.body, fetch_api.FetchResponse):
             return FetchResult(error=ErrorCode.REQUEST_TIMED_OUT, leader=leader)
         data = answer.body.responses[0].partitions[0]
-        records = tuple(r for r in _decode(data.records or b"") if r.offset >= offset)
         return FetchResult(
             error=ErrorCode(data.error_code),
             high_watermark=data.high_watermark,
-            records=records,
+            records=tuple(r for r in _decode(data.records or b"") if r.offset >= offset),
             leader=leader,
         )
 
@@ -645,13 +549,9 @@ class KafkaCluster:
     ) -> list[DecodedRecord]:
         """Fetch from ``from_offset`` up to the high watermark (what a consumer may see)."""
         consumed: list[DecodedRecord] = []
-        offset = from_offset
-        for _ in range(10_000):
-            result = self.fetch(topic, partition, offset, client=client)
-            if result.error is not ErrorCode.NONE or not result.records:
-                break
+        while (result := self.fetch(topic, partition, from_offset, client=client)).records:
             consumed += result.records
-            offset = result.records[-1].offset + 1
+            from_offset = result.records[-1].offset + 1
         return consumed
 
     # -- faults --------------------------------------------------------------------------------
@@ -671,23 +571,14 @@ class KafkaCluster:
         self.sim.heal()
 
     def expire_session(self, broker_id: int, *, deadline_ms: int = 120_000) -> None:
-        """Cut ``broker_id`` off until its session expires at the coordination service, then heal.
-
-        Its registration (and ``/controller``, if it held it) disappear; the other brokers and
-        the controller react as to a failure.  Raises :class:`GlassKafkaError` if the session
-        does not expire in time.
-        """
-        node = self.node_of(broker_id)
-        self.sim.partition([node])
-        gone = self.run_until(
-            lambda: self.server.znode(broker_path(BrokerId(broker_id))) is None,
-            deadline_ms=deadline_ms,
-        )
+        """Cut ``broker_id`` off until its session expires (its registration, and ``/controller``
+        if it held it, disappear), then heal.  Raises :class:`GlassKafkaError` if it does not."""
+        self.sim.partition([self.node_of(broker_id)])
+        path = znodes.broker_path(BrokerId(broker_id))
+        gone = self.run_until(lambda: self.server.znode(path) is None, deadline_ms=deadline_ms)
         self.sim.heal()
         if not gone:
             raise GlassKafkaError(f"the session of broker {broker_id} did not expire in time")
-
-    # -- the disk --------------------------------------------------------------------------------
 
     def disk_files(self, broker_id: int) -> list[tuple[str, int]]:
         """Every file on a broker's (simulated) disk, with its size, sorted by path."""

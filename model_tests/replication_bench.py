@@ -1,0 +1,395 @@
+"""The replication bench: a simulated cluster driven one input at a time, checked after each.
+
+Theory of operation
+-------------------
+The replication model suite, its teeth, the scripted scenario replays and the tutorials all need
+the same thing: a ``KafkaCluster`` (a coordination node and three brokers) with a
+``ReplicationObserver`` attached, a verb per thing that can happen to it, and every replication
+spec checked after every single input.  :class:`ReplicationBench` is that.
+
+* **Configuration** (:class:`ReplicationConfig`): bug flags, replication factor,
+  ``min.insync.replicas``, ``unclean.leader.election.enable``, whether lossy crashes may happen,
+  which acks levels producers use, and the spec IDs the configuration is *allowed* to break
+  (reference §3.1).  Those are skipped; every other ID is checked.
+* **Verbs**: :meth:`~ReplicationBench.produce` (a uniquely named record, each from a fresh
+  scripted client, so no request ever waits behind another on one connection),
+  :meth:`~ReplicationBench.consume`, :meth:`~ReplicationBench.deliver` (one pending choice of the
+  controlled mode), :meth:`~ReplicationBench.run_for`, :meth:`~ReplicationBench.advance_time`,
+  :meth:`~ReplicationBench.crash`, :meth:`~ReplicationBench.restart`,
+  :meth:`~ReplicationBench.isolate`, :meth:`~ReplicationBench.heal`,
+  :meth:`~ReplicationBench.expire_session` and :meth:`~ReplicationBench.settle` (the liveness
+  phase).
+* **Checks**: after every input the bench takes a snapshot and checks the state invariants
+  (``specs/replication.py``) on it and the transition properties (``specs/replication_steps.py``)
+  on the pair of snapshots around the input, with the input's step events.  A step may carry
+  several events (a fetch that also completes a waiting produce); each property is given every
+  event of the kinds it looks at, and REPL-13 -- "some fetch in this step justifies the new ISR
+  member" -- reports only what no event of the step explains.  Faults (crash, restart, network
+  partition and heal) are not protocol steps: a restarted process starts with empty memory, so
+  the transition properties are not applied across them; the state invariants are.
+
+Every violation raises ``AssertionError`` through ``specs.catalogue.check``, whose message starts
+with the spec ID, so Hypothesis shrinks on it and teeth tests match it.
+
+Spec IDs: REPL-1..16, CTRL-1, LIVE-1..3 (checked here for the suites that use the bench).
+
+Simplified from Kafka: Kafka's system tests check such properties only at the end of a run
+(ducktape's ``ProduceConsumeValidateTest``); checking after every input is possible only in a
+deterministic simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from glasskafka.bugs import NO_BUGS, BugFlags
+from glasskafka.errors import ErrorCode
+from glasskafka.ids import BrokerId, NodeId
+from glasskafka.protocol.messages.fetch import FetchPartition, FetchRequest, FetchTopic
+from glasskafka.protocol.messages.produce import (
+    PartitionProduceData,
+    ProduceRequest,
+    TopicProduceData,
+)
+from glasskafka.records import Record, encode_batch
+from glasskafka.sim.faults import DiskFault
+from glasskafka.sim.kafka_cluster import KafkaCluster, ScriptedClient
+from glasskafka.sim.kafka_snapshot import (
+    Acks,
+    ClusterSnapshot,
+    FetchHandled,
+    IsrWriteAnswered,
+    IsrWriteHandled,
+    LeaderAndIsrHandled,
+    ProduceCompleted,
+    ProduceHandled,
+    StepEvent,
+)
+from glasskafka.sim.replication_observer import ReplicationObserver
+
+import specs.replication as state
+import specs.replication_steps as steps
+from specs.catalogue import check
+
+__all__ = [
+    "LIVENESS_SPECS",
+    "STATE_SPECS",
+    "TOPIC",
+    "TRANSITION_SPECS",
+    "ReplicationBench",
+    "ReplicationConfig",
+]
+
+TOPIC = "t"
+"""The one topic of the bench: one partition, replicated on every broker (or on two)."""
+
+StatePredicate = Callable[[ClusterSnapshot], list[str]]
+TransitionPredicate = Callable[[ClusterSnapshot, ClusterSnapshot, StepEvent | None], list[str]]
+
+STATE_SPECS: dict[str, StatePredicate] = {
+    "REPL-1": state.committed_prefix_agreement,
+    "REPL-2": state.candidate_completeness,
+    "REPL-3": state.weak_isr,
+    "REPL-4": state.leader_completeness,
+    "REPL-5": state.no_loss_of_acks_all,
+    "REPL-6": state.consistent_reads,
+    "REPL-7": state.leader_in_isr,
+    "REPL-8": state.quorum_superset,
+    "REPL-9": state.watermark_sanity,
+    "REPL-11": state.one_true_leader_per_epoch,
+    "REPL-15": state.unclean_exclusion,
+}
+"""State invariants, checked after every input and every fault."""
+
+TRANSITION_SPECS: dict[str, TransitionPredicate] = {
+    "REPL-10": steps.epoch_monotonicity,
+    "REPL-12": steps.fenced_progress,
+    "REPL-13": steps.safe_isr_expansion,
+    "REPL-14": steps.truncation_safety,
+    "REPL-16": steps.min_isr_gate,
+    "CTRL-1": steps.controller_fencing,
+}
+"""Transition properties, checked on the two snapshots around every input."""
+
+LIVENESS_SPECS: dict[str, StatePredicate] = {
+    "LIVE-1": state.eventual_answer,
+    "LIVE-2": state.eventual_full_replication,
+    "LIVE-3": state.metadata_convergence,
+}
+"""Liveness, checked once at the end of :meth:`ReplicationBench.settle`."""
+
+_RELEVANT: dict[str, tuple[type, ...]] = {
+    "REPL-10": (IsrWriteHandled,),
+    "REPL-12": (FetchHandled,),
+    "REPL-13": (FetchHandled,),
+    "REPL-14": (),
+    "REPL-16": (ProduceHandled, ProduceCompleted),
+    "CTRL-1": (LeaderAndIsrHandled, IsrWriteHandled, IsrWriteAnswered),
+}
+"""Which step events each transition property looks at."""
+
+PRODUCE_TIMEOUT_MS = 10_000
+"""The ``timeout_ms`` of the bench's produce requests: how long an acks=all write may wait."""
+
+SETTLE_MS = 15_000
+"""The liveness budget: longer than a produce's timeout, so every request is answered."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplicationConfig:
+    """One configuration of the model (reference §3.1, §4)."""
+
+    bugs: BugFlags = NO_BUGS
+    replication_factor: int = 3
+    min_insync_replicas: int = 2
+    unclean_leader_election_enable: bool = False
+    lossy_crash: bool = False
+    acks: tuple[Acks, ...] = (Acks.ALL,)
+    may_break: frozenset[str] = frozenset()
+    """Spec IDs this configuration is allowed to break; they are not checked."""
+
+    replica_lag_time_max_ms: int = 2000
+    """Shorter than Kafka's 30 s so that a short run sees followers leave and rejoin the ISR."""
+
+    def topic_configs(self) -> dict[str, str]:
+        """The topic's settings, as CreateTopics passes them."""
+        return {
+            "min.insync.replicas": str(self.min_insync_replicas),
+            "unclean.leader.election.enable": str(self.unclean_leader_election_enable).lower(),
+        }
+
+    def broker_properties(self) -> dict[str, str]:
+        """Every broker's ``server.properties`` overrides."""
+        return {"replica.lag.time.max.ms": str(self.replica_lag_time_max_ms), **self.topic_configs()}
+
+    def checks(self, specs: dict[str, StatePredicate]) -> dict[str, StatePredicate]:
+        return {spec_id: f for spec_id, f in specs.items() if spec_id not in self.may_break}
+
+
+@dataclass(slots=True)
+class ReplicationBench:
+    """A started three-broker cluster with topic ``t``, checked after every input."""
+
+    config: ReplicationConfig = field(default_factory=ReplicationConfig)
+    seed: int = 0
+    cluster: KafkaCluster = field(init=False)
+    observer: ReplicationObserver = field(init=False)
+    latest: ClusterSnapshot = field(init=False)
+    """The snapshot after the latest input or fault."""
+    records: list[str] = field(default_factory=list)
+    inputs_checked: int = 0
+    _seen: int = 0
+
+    def __post_init__(self) -> None:
+        # The settings go to the brokers too: a broker's log takes min.insync.replicas from the
+        # broker's defaults, the controller takes unclean.leader.election.enable per topic.
+        self.cluster = KafkaCluster(
+            brokers=3,
+            seed=self.seed,
+            overrides=self.config.broker_properties(),
+            bugs=self.config.bugs,
+        )
+        self.observer = ReplicationObserver()
+        self.observer.attach(self.cluster.sim)
+        self.cluster.start()
+        result = self.cluster.create_topic(
+            TOPIC,
+            replication_factor=self.config.replication_factor,
+            configs=self.config.topic_configs(),
+        )
+        assert result.error_code == ErrorCode.NONE, f"could not create {TOPIC}: {result}"
+        self.resync()
+
+    # -- checking ------------------------------------------------------------------------------
+
+    def resync(self) -> ClusterSnapshot:
+        """After a fault: take a fresh snapshot and check the state invariants only."""
+        self._seen = self.observer.inputs
+        self.latest = self.observer.snapshot()
+        self._check_state(self.latest)
+        return self.latest
+
+    def _after_input(self) -> None:
+        """If an input happened since the last check: check the step and the new state."""
+        if self.observer.inputs == self._seen:
+            return
+        self._seen = self.observer.inputs
+        before, after = self.latest, self.observer.snapshot()
+        events = self.observer.step_events(before, after)
+        self.latest = after
+        self.inputs_checked += 1
+        for spec_id, predicate in TRANSITION_SPECS.items():
+            if spec_id not in self.config.may_break:
+                check(spec_id, _judge(spec_id, predicate, before, after, events))
+        self._check_state(after)
+
+    def _check_state(self, snapshot: ClusterSnapshot) -> None:
+        for spec_id, predicate in self.config.checks(STATE_SPECS).items():
+            check(spec_id, predicate(snapshot))
+
+    def check_liveness(self) -> None:
+        """LIVE-1..3 on the latest snapshot (call :meth:`settle` first)."""
+        for spec_id, predicate in self.config.checks(LIVENESS_SPECS).items():
+            check(spec_id, predicate(self.latest))
+
+    def _hook(self) -> bool:
+        self._after_input()
+        return False
+
+    # -- running -------------------------------------------------------------------------------
+
+    @property
+    def now_ms(self) -> int:
+        return self.cluster.now_ms
+
+    def run_for(self, duration_ms: int) -> None:
+        """Let the cluster run on its own for ``duration_ms``, checking after every input."""
+        self.cluster.sim.run_until(lambda _: self._hook(), self.now_ms + duration_ms)
+
+    def run_until(self, predicate: Callable[[], bool], *, deadline_ms: int = 60_000) -> bool:
+        """Run until ``predicate()`` holds (checking after every input); return whether it did."""
+
+        def done(_: object) -> bool:
+            self._after_input()
+            return predicate()
+
+        return self.cluster.sim.run_until(done, self.now_ms + deadline_ms)
+
+    def deliver(self, pick: int) -> str:
+        """Perform pending choice number ``pick`` (modulo their count); return what it was."""
+        choices = self.cluster.sim.pending()
+        if not choices:
+            return "nothing pending"
+        choice = choices[pick % len(choices)]
+        self.cluster.sim.deliver(choice)
+        self._after_input()
+        return repr(choice)
+
+    def advance_time(self, duration_ms: int) -> None:
+        """Let time pass without performing anything (timers become due)."""
+        self.cluster.sim.advance_time(duration_ms)
+
+    # -- clients -------------------------------------------------------------------------------
+
+    def presumed_leaders(self) -> list[BrokerId]:
+        """Running brokers that believe they lead ``t-0`` (zombies included), sorted."""
+        (partition,) = self.latest.partitions
+        return [r.broker_id for r in partition.replicas if r.is_presumed_leader]
+
+    def _target(self, pick: int) -> NodeId | None:
+        leaders = self.presumed_leaders()
+        if not leaders:
+            return None
+        return self.cluster.node_of(leaders[pick % len(leaders)])
+
+    def produce(self, acks: Acks = Acks.ALL, *, pick: int = 0) -> str | None:
+        """Send a new record (``m1``, ``m2``...) to a presumed leader; return its id, or
+        ``None`` if no broker believes it leads.  The answer comes when it is delivered."""
+        target = self._target(pick)
+        if target is None:
+            return None
+        record = f"m{len(self.records) + 1}"
+        self.records.append(record)
+        batch = encode_batch([Record(value=record.encode(), timestamp=self.now_ms)])
+        body = ProduceRequest(
+            acks={Acks.ALL: -1, Acks.ONE: 1, Acks.ZERO: 0}[acks],
+            timeout_ms=PRODUCE_TIMEOUT_MS,
+            topic_data=(
+                TopicProduceData(
+                    name=TOPIC, partition_data=(PartitionProduceData(index=0, records=batch),)
+                ),
+            ),
+        )
+        client = self.cluster.client(f"producer-{len(self.records)}")
+        self.cluster.sim.call(
+            client.node_id, lambda n, _: n.send(target, body), kind=ScriptedClient, label="produce"
+        )
+        self._after_input()
+        return record
+
+    def consume(self, *, pick: int = 0) -> bool:
+        """Send a fetch from offset 0 to a presumed leader, unless the consumer still waits for
+        an answer; return whether it was sent."""
+        target = self._target(pick)
+        consumer = self.cluster.client("consumer-1")
+        if target is None or consumer.waiting:
+            return False
+        partition = FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1 << 20)
+        body = FetchRequest(
+            max_wait_ms=0, min_bytes=1, topics=(FetchTopic(topic=TOPIC, partitions=(partition,)),)
+        )
+        self.cluster.sim.call(
+            consumer.node_id, lambda n, _: n.send(target, body), kind=ScriptedClient, label="fetch"
+        )
+        self._after_input()
+        return True
+
+    # -- faults --------------------------------------------------------------------------------
+
+    def is_up(self, broker: int) -> bool:
+        return self.cluster.sim.is_up(self.cluster.node_of(broker))
+
+    def crash(self, broker: int, *, disk: DiskFault = DiskFault.KEEP) -> bool:
+        """Crash a running broker (``keep``: a process crash); return whether it was running."""
+        if not self.is_up(broker):
+            return False
+        self.cluster.kill(broker, disk=disk)
+        self.resync()
+        return True
+
+    def restart(self, broker: int) -> bool:
+        """Restart a crashed broker on its disk; return whether it was down."""
+        if self.is_up(broker):
+            return False
+        self.cluster.restart(broker)
+        self.resync()
+        return True
+
+    def isolate(self, broker: int) -> None:
+        """Cut ``broker`` off from every other node (a network partition)."""
+        self.cluster.partition([str(self.cluster.node_of(broker))])
+        self.resync()
+
+    def heal(self) -> None:
+        self.cluster.heal()
+        self.resync()
+
+    def expire_session(self, broker: int, *, deadline_ms: int = 30_000) -> bool:
+        """Cut ``broker`` off until the coordination service expires its session, then heal.
+
+        Returns whether its registration went within ``deadline_ms``.
+        """
+        if not self.is_up(broker):
+            return False
+        self.isolate(broker)
+        path = f"/brokers/ids/{broker}"
+        gone = self.run_until(lambda: self.cluster.server.znode(path) is None, deadline_ms=deadline_ms)
+        self.heal()
+        return gone
+
+    def settle(self, *, budget_ms: int = SETTLE_MS) -> None:
+        """The liveness phase: heal, restart every crashed broker, run a fair schedule for
+        ``budget_ms``, then check LIVE-1..3."""
+        self.heal()
+        for broker in self.cluster.broker_ids:
+            self.restart(broker)
+        self.run_for(budget_ms)
+        self.check_liveness()
+
+
+def _judge(
+    spec_id: str,
+    predicate: TransitionPredicate,
+    before: ClusterSnapshot,
+    after: ClusterSnapshot,
+    events: Sequence[StepEvent],
+) -> list[str]:
+    """Run one transition property on a step, given every event of the kinds it looks at."""
+    kinds = _RELEVANT[spec_id]
+    relevant: list[StepEvent | None] = [e for e in events if isinstance(e, kinds)] or [None]
+    found = [predicate(before, after, event) for event in relevant]
+    if spec_id == "REPL-13":
+        # An ISR expansion is justified if any fetch of the step justifies it.
+        return [v for v in found[0] if all(v in others for others in found[1:])]
+    return [v for violations in found for v in violations]
