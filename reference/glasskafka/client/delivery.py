@@ -14,7 +14,8 @@ order they were sent.
 
 A :class:`DeliveryError` carries Kafka's error code where there is one (``REQUEST_TIMED_OUT``
 for the client-side timeouts, whose Java exception ``TimeoutException`` maps to that code in
-``Errors.java``) and a sentence saying what happened.
+``Errors.java``; ``MESSAGE_TOO_LARGE`` for ``RecordTooLargeException``), None for failures that
+have no code in Kafka either (a forced close), and a sentence saying what happened.
 
 Spec IDs: ORDER-1 (what "acknowledged" and "reported failed" mean to a producer).
 
@@ -81,10 +82,12 @@ class RecordMetadata:
 class DeliveryError:
     """Why a record was not delivered: Kafka's error code (if any) and a readable reason."""
 
-    code: ErrorCode
+    code: ErrorCode | None
     message: str
 
     def __str__(self) -> str:
+        if self.code is None:
+            return self.message
         return f"{self.code.name} ({int(self.code)}): {self.message}"
 
 
