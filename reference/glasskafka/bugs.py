@@ -168,7 +168,7 @@ CATALOGUE: dict[str, BugInfo] = {
             "acks=1 and an acknowledged record can be lost in a clean election.",
             breaks=("REPL-5", "REPL-4"),
             location="glasskafka/broker/produce_path.py",
-            source="Kafka's design, \"Replication\": acks=all waits for the full ISR "
+            source="Kafka's design docs, Replication: acks=all waits for the full ISR "
             "(DelayedProduce in ReplicaManager.appendRecords)",
         ),
         BugInfo(

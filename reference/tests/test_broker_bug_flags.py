@@ -31,6 +31,7 @@ from tests.test_broker_harness import (
     fetch_request,
     one_partition,
     produce_request,
+    values_of,
 )
 
 __all__ = ["bench"]
@@ -204,3 +205,76 @@ def test_ack_before_hw(bench: Bench, on: bool) -> None:
         assert bench.take(PRODUCER) == []
         follower_fetch(bench, 2, 1, epoch=1)
         bench.take_one(PRODUCER, ProduceResponse)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two scenarios end to end, between real brokers (reachable by ordinary inputs)
+
+
+def log_values(bench: Bench, broker: int) -> list[str]:
+    log = bench.brokers[NodeId(f"broker-{broker}")].log(TOPIC, 0)
+    assert log is not None
+    return values_of(log.read(0, max_bytes=1 << 20)) if log.log_end_offset else []
+
+
+def produce_to(bench: Bench, broker: int, value: str) -> None:
+    bench.send(PRODUCER, NodeId(f"broker-{broker}"), bench.envelope(produce_request(batch(value))))
+    bench.take_one(PRODUCER, ProduceResponse)
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_s3_end_to_end(bench: Bench, on: bool) -> None:
+    """S3 with brokers A=1 and B=2: under ``kip101_lookup`` B keeps m3 where A holds m2."""
+    bugs = flags("kip101_lookup", on)
+    bench.add_broker(1, bugs=bugs)
+    bench.add_broker(2, bugs=bugs)
+    for broker in (1, 2):
+        bench.leader_and_isr(broker, leader=1, leader_epoch=1, isr=(1, 2))
+    bench.settle()
+    produce_to(bench, 1, "m1")
+    bench.settle()
+    produce_to(bench, 1, "m2")  # A appends m2; the fetch response carrying it is lost
+    bench.drop(B1, B2)
+    bench.leader_and_isr(2, leader=2, leader_epoch=2, isr=(2,))  # A does not hear of epoch 2
+    produce_to(bench, 2, "m3")
+    bench.crash(2)  # B stops cleanly (its disk is kept)
+    bench.leader_and_isr(1, leader=1, leader_epoch=3, isr=(1,))
+    produce_to(bench, 1, "m4")
+    bench.add_broker(2, bugs=bugs)
+    bench.leader_and_isr(2, leader=1, leader_epoch=3, isr=(1,))
+    bench.settle()
+    assert log_values(bench, 1) == ["m1", "m2", "m4"]
+    assert log_values(bench, 2) == (["m1", "m3", "m4"] if on else ["m1", "m2", "m4"])
+    bench.take_events(1)
+    bench.take_events(2)
+    bench.in_flight.clear()
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_s4_end_to_end(bench: Bench, on: bool) -> None:
+    """S4 with r1, r2, r3: under ``skip_truncation_if_same_leader`` r3 keeps x@0/0."""
+    bugs = flags("skip_truncation_if_same_leader", on)
+    for broker in (1, 2, 3):
+        bench.add_broker(broker, bugs=bugs)
+    every = (1, 2, 3)
+    for broker in every:
+        bench.leader_and_isr(broker, leader=1, leader_epoch=0, isr=every, replicas=every)
+    bench.settle()
+    produce_to(bench, 1, "x")
+    bench.lose_connection(B1, B2)  # r2 does not get x
+    bench.deliver(B1, NodeId("broker-3"))  # r3 does
+    bench.lose_connection(B1, NodeId("broker-3"))
+    for broker in (1, 2):  # r3 never hears of epoch 1
+        bench.leader_and_isr(broker, leader=2, leader_epoch=1, isr=(2,), replicas=every)
+    bench.settle()
+    assert log_values(bench, 1) == []  # r1 truncated x to follow r2
+    bench.crash(2)
+    for broker in (1, 3):
+        bench.leader_and_isr(broker, leader=1, leader_epoch=2, isr=(1, 3), replicas=every)
+    produce_to(bench, 1, "y")
+    bench.settle()
+    assert log_values(bench, 1) == ["y"]
+    assert log_values(bench, 3) == (["x"] if on else ["y"])
+    bench.take_events(1)
+    bench.take_events(3)
+    bench.in_flight.clear()

@@ -18,6 +18,8 @@ from glasskafka.broker.truncation import truncate_partition, truncation_point
 from glasskafka.config import TopicConfig
 from glasskafka.ids import BrokerId, Epoch, Millis, NodeId, Offset, PartitionId, TopicName
 from glasskafka.log import LogManager, PartitionLog
+from glasskafka.protocol.envelope import KafkaRequest
+from glasskafka.protocol.messages.offset_for_leader_epoch import OffsetForLeaderEpochRequest
 from glasskafka.protocol.messages.produce import ProduceResponse
 from glasskafka.records import Record, encode_batch
 from glasskafka.sim.kafka_snapshot import ReplicaState
@@ -245,19 +247,21 @@ def test_reconciliation_never_uses_the_local_high_watermark(bench: Bench) -> Non
     bench.leader_and_isr(2, leader=2, leader_epoch=1, isr=(1, 2))
     bench.leader_and_isr(1, leader=2, leader_epoch=1, isr=(1, 2))
     produce(bench, B2, "m1")
-    bench.settle(limit=30)
-    produce(bench, B2, "m2")
-    bench.settle(limit=4)  # broker 1 fetches m2 but has not yet heard the HW move past it
+    bench.settle()
+    produce(bench, B2, "m2")  # completes broker 1's parked fetch
+    bench.deliver(B2, B1)  # broker 1 appends m2; the response carried HW 1
+    bench.lose_connection(B1, B2)  # its next fetch, which would have moved the HW, is lost
     state = bench.brokers[B1].partition_state(TOPIC, 0)
     assert state is not None and (state.log_end_offset, state.high_watermark) == (2, 1)
-    bench.in_flight.clear()
-    bench.leader_and_isr(1, leader=2, leader_epoch=2, isr=(1, 2))  # a new epoch, same leader
-    bench.leader_and_isr(2, leader=2, leader_epoch=2, isr=(1, 2))
-    bench.settle(limit=10)
-    assert values(bench, B1) == ["m1", "m2"]
     bench.take_events(1)
+    bench.leader_and_isr(1, leader=2, leader_epoch=2, isr=(1, 2))  # a new epoch, same leader
+    (asked,) = [m for a, b, m in bench.in_flight if (a, b) == (B1, B2)]
+    assert isinstance(asked, KafkaRequest) and isinstance(asked.body, OffsetForLeaderEpochRequest)
+    bench.leader_and_isr(2, leader=2, leader_epoch=2, isr=(1, 2))
+    bench.settle()
+    assert values(bench, B1) == ["m1", "m2"]
+    assert not [e for e in bench.take_events(1) if isinstance(e, Truncated)]
     bench.take_events(2)
-    bench.in_flight.clear()
 
 
 def test_random_histories_settle_with_identical_logs(bench: Bench) -> None:

@@ -50,11 +50,14 @@ asserts the local ones after every input.
 
 Simplified from Kafka: one request at a time, run to completion (Kafka has network and request
 handler thread pools); no group coordinator yet; no controlled shutdown; the coordination
-service's node id is fixed (``zk``) rather than read from ``zookeeper.connect``.
+service's node id is fixed (``zk``) rather than read from ``zookeeper.connect``; the log
+directory is the root of the node's :class:`~glasskafka.storage.Disk` (the runtime roots a
+``RealDisk`` at ``log.dirs``), so a broker has exactly one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from glasskafka.broker.apis import handle_request
@@ -156,6 +159,7 @@ class BrokerNode(Node):
         """
         self.node_id = node_id
         self.broker_id = checked_broker_id(node_id, config)
+        config = dataclasses.replace(config, broker_id=self.broker_id)
         self.config = config
         self.disk = disk
         self.rng = rng

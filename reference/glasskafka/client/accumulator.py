@@ -47,10 +47,8 @@ from glasskafka.records.varint import zigzag_varint_size, zigzag_varlong_size
 __all__ = ["AppendResult", "ProducerBatch", "RecordAccumulator", "record_size"]
 
 
-def record_size(
-    record: Record, *, offset_delta: int = 0, timestamp_delta: int = 0
-) -> int:
-    """Bytes of one record inside a batch, length prefix included (``DefaultRecord.sizeInBytes``)."""
+def record_size(record: Record, *, offset_delta: int = 0, timestamp_delta: int = 0) -> int:
+    """Bytes of one record in a batch, length prefix included (``DefaultRecord.sizeInBytes``)."""
     body = 1 + zigzag_varlong_size(timestamp_delta) + zigzag_varint_size(offset_delta)
     for data in (record.key, record.value):
         body += zigzag_varint_size(-1 if data is None else len(data)) + len(data or b"")
@@ -98,7 +96,7 @@ class ProducerBatch:
         return (self.base_sequence + len(self.records) - 1) % 2**31
 
     def encode(self, compression: Compression) -> bytes:
-        """The batch's bytes, built once when it is first sent (a retry re-sends them as they are)."""
+        """The batch's bytes, built when first sent; a retry re-sends exactly these bytes."""
         if self.encoded is None:
             self.encoded = encode_batch(
                 self.records,

@@ -30,6 +30,7 @@ before the wait.
 
 from __future__ import annotations
 
+import enum
 import random
 import re
 from dataclasses import dataclass, field
@@ -57,6 +58,12 @@ _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _UNRETRIABLE_TOPIC_ERRORS = frozenset(
     {ErrorCode.INVALID_TOPIC_EXCEPTION, ErrorCode.TOPIC_AUTHORIZATION_FAILED}
 )
+
+
+class _Append(enum.Enum):
+    APPENDED = "appended"
+    RECHOSEN = "rechosen"
+    WAIT_FOR_MEMORY = "wait for memory"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -90,7 +97,7 @@ def _check_record(record: object) -> ProducerRecord:
         ):
             raise GlassKafkaError(
                 f"{name}={value!r}; it must be None or a non-negative integer (Kafka: "
-                f"\"Invalid {name}\")"
+                f'"Invalid {name}")'
             )
     if not isinstance(record.headers, tuple) or not all(
         isinstance(h, tuple)
@@ -178,26 +185,27 @@ class Dispatcher:
             topic = metadata.partitions_of(pending.topic)
             if topic is None:
                 state = metadata.topic(pending.topic)
-                if state is not None and state.error in _UNRETRIABLE_TOPIC_ERRORS:
-                    self.waiting.pop(0)
-                    failed.append((pending, DeliveryError(code=state.error, message=(
-                        f"the cluster answered {state.error.name} for topic {pending.topic}"))))
-                    continue
-                return failed, True
-            if pending.partition is None or (not pending.explicit and pending.rechosen is False
-                                             and pending.partition >= topic.num_partitions):
-                try:
+                if state is None or state.error not in _UNRETRIABLE_TOPIC_ERRORS:
+                    return failed, True
+                self.waiting.pop(0)
+                why = f"the cluster answered {state.error.name} for topic {pending.topic}"
+                failed.append((pending, DeliveryError(code=state.error, message=why)))
+                continue
+            try:
+                if pending.partition is None:
                     pending.partition = self._choose(pending, topic, config, rng, custom)
-                except GlassKafkaError as error:
-                    self.waiting.pop(0)
-                    failed.append((pending, DeliveryError(code=None, message=str(error))))
-                    continue
-            if pending.partition >= topic.num_partitions:
-                return failed, True  # Kafka waits for metadata that has the partition
-            if not self._append(pending, topic, accumulator, config, rng, custom, now_ms):
+                if pending.partition >= topic.num_partitions:
+                    return failed, True  # Kafka waits for metadata that has the partition
+                outcome = self._append(pending, topic, accumulator, config, rng, custom, now_ms)
+            except GlassKafkaError as error:
+                self.waiting.pop(0)
+                failed.append((pending, DeliveryError(code=None, message=str(error))))
+                continue
+            if outcome is _Append.WAIT_FOR_MEMORY:
                 self.memory_wait = True
                 return failed, False
-            self.waiting.pop(0)
+            if outcome is _Append.APPENDED:
+                self.waiting.pop(0)
         return failed, False
 
     def _configured(self, custom: CustomPartitioner | None) -> bool:
@@ -241,20 +249,22 @@ class Dispatcher:
         rng: random.Random,
         custom: CustomPartitioner | None,
         now_ms: int,
-    ) -> bool:
-        """Append the head record; False if it must wait for memory."""
+    ) -> _Append:
+        """Append the head record, or say why not yet."""
         assert pending.partition is not None
         tp = (pending.topic, PartitionId(pending.partition))
         needs_batch = not accumulator.has_room(tp, pending.record)
-        if needs_batch and self._configured(custom) and not pending.explicit:
-            if not pending.rechosen:
-                # Kafka 3.7 asks a configured partitioner again before starting a new batch
-                # (abortOnNewBatch); round robin counts that call too (KAFKA-9965).
-                pending.rechosen = True
-                pending.partition = self._choose(pending, topic, config, rng, custom)
-                return self._append(pending, topic, accumulator, config, rng, custom, now_ms)
-        if needs_batch and not accumulator.can_allocate(accumulator.new_batch_bytes(pending.record)):
-            return False
+        configured = self._configured(custom) and not pending.explicit
+        if needs_batch and configured and not pending.rechosen:
+            # Kafka 3.7 asks a configured partitioner again before starting a new batch
+            # (abortOnNewBatch); round robin counts that call too (KAFKA-9965).
+            pending.rechosen = True
+            pending.partition = self._choose(pending, topic, config, rng, custom)
+            return _Append.RECHOSEN
+        if needs_batch and not accumulator.can_allocate(
+            accumulator.new_batch_bytes(pending.record)
+        ):
+            return _Append.WAIT_FOR_MEMORY
         result = accumulator.append(
             tp,
             pending.record,
@@ -274,11 +284,11 @@ class Dispatcher:
                 batch_full=result.batch_full,
                 rng=rng,
             )
-        return True
+        return _Append.APPENDED
 
-    def expire(self, metadata: ClusterView, *, now_ms: int, max_block_ms: int) -> list[
-        tuple[PendingSend, DeliveryError]
-    ]:
+    def expire(
+        self, metadata: ClusterView, *, now_ms: int, max_block_ms: int
+    ) -> list[tuple[PendingSend, DeliveryError]]:
         """Fail the waiting records whose ``max.block.ms`` has passed, with Kafka's messages."""
         expired = []
         while self.waiting and self.waiting[0].deadline_ms <= now_ms:
@@ -292,8 +302,10 @@ class Dispatcher:
                     f"{topic.num_partitions} is not present in metadata after {max_block_ms} ms."
                 )
             else:
-                why = f"Failed to allocate memory within the configured max blocking time " \
-                      f"{max_block_ms} ms."
+                why = (
+                    "Failed to allocate memory within the configured max blocking time "
+                    f"{max_block_ms} ms."
+                )
             expired.append((pending, DeliveryError(code=ErrorCode.REQUEST_TIMED_OUT, message=why)))
         return expired
 

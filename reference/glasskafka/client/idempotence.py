@@ -7,8 +7,9 @@ Before its first batch an idempotent producer asks a broker for a producer id (P
 its first record, and the next batch starts where it ended, wrapping from 2147483647 to 0.  The
 partition leader uses the numbers to drop a retry it already appended and to refuse a batch that
 overtook an earlier one (``glasskafka.log.producer_state``).  For that to work the producer keeps
-these rules (Kafka's ``TransactionManager`` and ``RecordAccumulator.shouldStopDrainBatchesForPartition``;
-``reference/replication-invariants.md`` §6.1):
+these rules (Kafka's ``TransactionManager`` and
+``RecordAccumulator.shouldStopDrainBatchesForPartition``; ``reference/replication-invariants.md``
+§6.1):
 
 * A batch gets its sequence when it is first sent, and keeps it, with its PID and epoch, for
   every retry: a retry must look exactly like the first attempt, or the leader could not tell
@@ -128,6 +129,12 @@ class IdempotenceState:
             batch.producer_epoch,
         ):
             sequences.last_acked_sequence = batch.last_sequence
+
+    def forget(self, batch: ProducerBatch) -> None:
+        """Stop tracking a batch that was failed without a sequence break (a forced close)."""
+        sequences = self.partitions.get(batch.topic_partition)
+        if sequences is not None and batch.batch_id in sequences.unresolved:
+            sequences.unresolved.remove(batch.batch_id)
 
     def break_sequence(self, batch: ProducerBatch) -> list[int]:
         """A numbered batch failed for good: return it and every later unresolved batch of its

@@ -220,8 +220,10 @@ class Sender:
                 sent.append((broker, self._produce_request(parts, broker, batches, now_ms)))
                 if parts.config.acks_value == 0:
                     # No answer will come: the batch is done once sent (offset unknown, -1).
-                    done += [Completion(batch=parts.accumulator.complete(b.batch_id) or b)
-                             for b in batches]
+                    done += [
+                        Completion(batch=parts.accumulator.complete(b.batch_id) or b)
+                        for b in batches
+                    ]
         return sent, done, unknown_leader
 
     def _take_batches(
@@ -282,8 +284,8 @@ class Sender:
         """Judge each batch of an answered request; return completions and "refresh metadata"."""
         answers: dict[tuple[str, int], PartitionProduceResponse] = {}
         for topic in response.responses:
-            for answer in topic.partition_responses:
-                answers.setdefault((topic.name, answer.index), answer)
+            for partition in topic.partition_responses:
+                answers.setdefault((topic.name, partition.index), partition)
         done: list[Completion] = []
         refresh = False
         for batch_id in sent.batch_ids:
