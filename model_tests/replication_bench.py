@@ -53,6 +53,7 @@ from glasskafka.protocol.messages.produce import (
     TopicProduceData,
 )
 from glasskafka.records import Record, encode_batch
+from glasskafka.sim.choices import ReportLoss
 from glasskafka.sim.faults import DiskFault
 from glasskafka.sim.kafka_cluster import KafkaCluster, ScriptedClient
 from glasskafka.sim.kafka_snapshot import (
@@ -339,9 +340,20 @@ class ReplicationBench:
         return True
 
     def restart(self, broker: int) -> bool:
-        """Restart a crashed broker on its disk; return whether it was down."""
+        """Restart a crashed broker on its disk; return whether it was down.
+
+        First every peer is told that its connection to the crashed broker broke, as a peer's
+        TCP stack learns it before a new process can connect: the simulated network keeps one
+        connection per pair of nodes, so an untold peer would swallow its first answer to the
+        new process.
+        """
         if self.is_up(broker):
             return False
+        node = self.cluster.node_of(broker)
+        for choice in self.cluster.sim.pending():
+            if isinstance(choice, ReportLoss) and choice.peer == node:
+                self.cluster.sim.deliver(choice)
+                self._after_input()
         self.cluster.restart(broker)
         self.resync()
         return True

@@ -105,7 +105,7 @@ SUBSCRIPTION = encode_subscription(Subscription.of([TOPIC]))
 ADMIN = NodeId("admin")
 
 slots = st.integers(min_value=0, max_value=len(REBALANCE_TIMEOUTS_MS) - 1)
-durations = st.sampled_from((100, 1000, 3000, 3000, 6000, 10000, 16000, 30000))
+durations = st.sampled_from((100, 1000, 3000, 3000, 6000, 10000, 16000, 30000, 30000))
 topic_partitions = st.integers(min_value=0, max_value=PARTITIONS - 1)
 
 

@@ -38,7 +38,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from model_tests.test_group_model import CONFIG, GroupMachine
 
 TEETH_SETTINGS = settings(
-    max_examples=300,
+    max_examples=500,
     stateful_step_count=40,
     database=None,
     deadline=None,

@@ -25,7 +25,7 @@ from glasskafka.client import (
 from glasskafka.client.producer import WAKEUP_TIMER
 from glasskafka.errors import ErrorCode, GlassKafkaError
 from glasskafka.ids import Millis, NodeId
-from glasskafka.node import SetTimer
+from glasskafka.node import Message, Output, SetTimer
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
 from glasskafka.protocol.messages.init_producer_id import InitProducerIdResponse
 from glasskafka.protocol.messages.metadata import MetadataResponse
@@ -104,6 +104,17 @@ class Harness:
 
         self.sim.call(PRODUCER, call, kind=ProducerNode, label=f"send {value}")
         return found[0]
+
+    def deliver(self, broker: str, message: Message) -> list[Output]:
+        """Hand the producer ``message`` as if ``broker`` sent it; its outputs are carried out."""
+        outputs: list[Output] = []
+
+        def call(node: ProducerNode, now_ms: Millis) -> list[Output]:
+            outputs.extend(node.on_message(NodeId(broker), message, now_ms))
+            return outputs
+
+        self.sim.call(PRODUCER, call, kind=ProducerNode, label=f"answer from {broker}")
+        return outputs
 
     def warm(self) -> None:
         """Let the producer learn the metadata (and its producer id) through partition 1."""
@@ -306,7 +317,6 @@ def test_a_duplicate_sequence_answer_counts_as_success() -> None:
     harness = Harness()
     harness.warm()
     future = harness.send("x", partition=0)
-    producer = harness.producer
     harness.sim.run_until(lambda sim: bool(harness.produce_requests(1)), 1000)
     request = next(r for r in harness.broker(1).requests if isinstance(r.body, ProduceRequest))
     # Answer in the broker's place, as an older broker would (KIP-192), before the real one.
@@ -320,11 +330,7 @@ def test_a_duplicate_sequence_answer_counts_as_success() -> None:
             ),
         )
     )
-    producer.on_message(
-        NodeId("broker-1"),
-        KafkaResponse(correlation_id=request.correlation_id, body=body),
-        Millis(harness.sim.now_ms),
-    )
+    harness.deliver("broker-1", KafkaResponse(correlation_id=request.correlation_id, body=body))
     assert harness.outcome(future) == (FutureState.SUCCEEDED, -1)
 
 
@@ -518,14 +524,13 @@ def test_hostile_answers_are_survived() -> None:
     harness = Harness()
     harness.warm()
     producer = harness.producer
-    now = Millis(harness.sim.now_ms)
-    broker = NodeId("broker-1")
+    broker = "broker-1"
     before = producer.statistics()
     # An answer nobody asked for, and a message that is not an answer: ignored.
     unknown = KafkaResponse(correlation_id=999, body=MetadataResponse(brokers=(), topics=()))
-    assert producer.on_message(broker, unknown, now) == []
+    assert harness.deliver(broker, unknown) == []
     stray = KafkaRequest(correlation_id=1, body=ProduceRequest(acks=1, timeout_ms=1, topic_data=()))
-    assert producer.on_message(broker, stray, now) == []
+    assert harness.deliver(broker, stray) == []
     assert producer.statistics() == before
     # An answer of the wrong kind counts as a broken connection: the batch is sent again.
     future = harness.send("v", partition=0)
@@ -537,7 +542,7 @@ def test_hostile_answers_are_survived() -> None:
         correlation_id=cid,
         body=InitProducerIdResponse(error_code=0, producer_id=1, producer_epoch=0),
     )
-    producer.on_message(broker, wrong, now)
+    harness.deliver(broker, wrong)
     harness.settle()
     assert harness.outcome(future) == (FutureState.SUCCEEDED, 0)
     assert harness.log(1) == ["v"], "the retry was recognised as a duplicate"
@@ -550,11 +555,8 @@ def test_an_answer_that_leaves_out_the_partition_fails_the_batch() -> None:
     future = harness.send("v", partition=0)
     harness.sim.run_until(lambda sim: bool(harness.produce_requests(1)), 1000)
     request = next(r for r in harness.broker(1).requests if isinstance(r.body, ProduceRequest))
-    harness.producer.on_message(
-        NodeId("broker-1"),
-        KafkaResponse(correlation_id=request.correlation_id, body=ProduceResponse(responses=())),
-        Millis(harness.sim.now_ms),
-    )
+    empty = ProduceResponse(responses=())
+    harness.deliver("broker-1", KafkaResponse(correlation_id=request.correlation_id, body=empty))
     result = harness.producer.future(future)
     assert result.error is not None and "left out t-0" in result.error.message
 
@@ -577,9 +579,7 @@ def test_a_failed_init_producer_id_fails_everything_for_good() -> None:
     refusal = InitProducerIdResponse(
         error_code=int(ErrorCode.CLUSTER_AUTHORIZATION_FAILED), producer_epoch=-1
     )
-    producer.on_message(
-        init.broker, KafkaResponse(correlation_id=init.correlation_id, body=refusal), Millis(0)
-    )
+    harness.deliver(init.broker, KafkaResponse(correlation_id=init.correlation_id, body=refusal))
     future = harness.send("v", partition=0)
     result = harness.producer.future(future)
     assert result.error is not None and result.error.code is ErrorCode.CLUSTER_AUTHORIZATION_FAILED
@@ -592,9 +592,7 @@ def test_a_retriable_init_producer_id_error_is_retried() -> None:
     busy = InitProducerIdResponse(
         error_code=int(ErrorCode.COORDINATOR_NOT_AVAILABLE), producer_epoch=-1
     )
-    producer.on_message(
-        init.broker, KafkaResponse(correlation_id=init.correlation_id, body=busy), Millis(0)
-    )
+    harness.deliver(init.broker, KafkaResponse(correlation_id=init.correlation_id, body=busy))
     harness.sim.run_for(500)
     asked = [r for r in harness.broker(1).requests if "InitProducerId" in type(r.body).__name__]
     assert len(asked) == 2

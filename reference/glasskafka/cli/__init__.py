@@ -25,7 +25,16 @@ from glasskafka.errors import GlassKafkaError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("quickstart", "dump-log", "check-history")
+COMMANDS: tuple[str, ...] = (
+    "quickstart",
+    "dump-log",
+    "check-history",
+    "zookeeper-start",
+    "broker-start",
+    "cluster",
+    "topics",
+    "zk-shell",
+)
 """Subcommand modules of ``glasskafka.cli``, in help order."""
 
 
