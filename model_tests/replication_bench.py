@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, NodeId
+from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
 from glasskafka.protocol.messages.fetch import FetchPartition, FetchRequest, FetchTopic
 from glasskafka.protocol.messages.produce import (
     PartitionProduceData,
@@ -53,7 +54,7 @@ from glasskafka.protocol.messages.produce import (
     TopicProduceData,
 )
 from glasskafka.records import Record, encode_batch
-from glasskafka.sim.choices import ReportLoss
+from glasskafka.sim.choices import DeliverMessage, ReportLoss
 from glasskafka.sim.faults import DiskFault
 from glasskafka.sim.kafka_cluster import KafkaCluster, ScriptedClient
 from glasskafka.sim.kafka_snapshot import (
@@ -130,6 +131,9 @@ _RELEVANT: dict[str, tuple[type, ...]] = {
 }
 """Which step events each transition property looks at."""
 
+PRODUCERS = 6
+"""Producer clients started with the bench (more are added when all of them are waiting)."""
+
 PRODUCE_TIMEOUT_MS = 10_000
 """The ``timeout_ms`` of the bench's produce requests: how long an acks=all write may wait."""
 
@@ -149,6 +153,8 @@ class ReplicationConfig:
     acks: tuple[Acks, ...] = (Acks.ALL,)
     may_break: frozenset[str] = frozenset()
     """Spec IDs this configuration is allowed to break; they are not checked."""
+    agreement_after_settle: bool = True
+    """Check REPL-1 after the liveness phase even if it may break on the way (§3.1)."""
 
     replica_lag_time_max_ms: int = 2000
     """Shorter than Kafka's 30 s so that a short run sees followers leave and rejoin the ISR."""
@@ -162,7 +168,10 @@ class ReplicationConfig:
 
     def broker_properties(self) -> dict[str, str]:
         """Every broker's ``server.properties`` overrides."""
-        return {"replica.lag.time.max.ms": str(self.replica_lag_time_max_ms), **self.topic_configs()}
+        return {
+            "replica.lag.time.max.ms": str(self.replica_lag_time_max_ms),
+            **self.topic_configs(),
+        }
 
     def checks(self, specs: dict[str, StatePredicate]) -> dict[str, StatePredicate]:
         return {spec_id: f for spec_id, f in specs.items() if spec_id not in self.may_break}
@@ -178,6 +187,10 @@ class ReplicationBench:
     observer: ReplicationObserver = field(init=False)
     latest: ClusterSnapshot = field(init=False)
     """The snapshot after the latest input or fault."""
+    strict: bool = True
+    """Raise at the first violation (model tests), or collect them all (replays, tutorials)."""
+    violations: dict[str, list[str]] = field(default_factory=dict)
+    """In collecting mode: every violated spec ID and the messages of its first violation."""
     records: list[str] = field(default_factory=list)
     inputs_checked: int = 0
     _seen: int = 0
@@ -200,6 +213,9 @@ class ReplicationBench:
             configs=self.config.topic_configs(),
         )
         assert result.error_code == ErrorCode.NONE, f"could not create {TOPIC}: {result}"
+        for number in range(1, PRODUCERS + 1):
+            self.cluster.client(f"producer-{number}")
+        self.cluster.client("consumer-1")
         self.resync()
 
     # -- checking ------------------------------------------------------------------------------
@@ -222,17 +238,27 @@ class ReplicationBench:
         self.inputs_checked += 1
         for spec_id, predicate in TRANSITION_SPECS.items():
             if spec_id not in self.config.may_break:
-                check(spec_id, _judge(spec_id, predicate, before, after, events))
+                self._verdict(spec_id, _judge(spec_id, predicate, before, after, events))
         self._check_state(after)
 
     def _check_state(self, snapshot: ClusterSnapshot) -> None:
         for spec_id, predicate in self.config.checks(STATE_SPECS).items():
-            check(spec_id, predicate(snapshot))
+            self._verdict(spec_id, predicate(snapshot))
+
+    def _verdict(self, spec_id: str, violations: list[str]) -> None:
+        if self.strict:
+            check(spec_id, violations)
+        elif violations:
+            self.violations.setdefault(spec_id, violations)
 
     def check_liveness(self) -> None:
-        """LIVE-1..3 on the latest snapshot (call :meth:`settle` first)."""
+        """LIVE-1..3 on the latest snapshot (call :meth:`settle` first), and REPL-1 where the
+        configuration lets it break on the way: once every replica has reconciled with the
+        current leader, divergence must not persist (reference §3.1)."""
         for spec_id, predicate in self.config.checks(LIVENESS_SPECS).items():
-            check(spec_id, predicate(self.latest))
+            self._verdict(spec_id, predicate(self.latest))
+        if "REPL-1" in self.config.may_break and self.config.agreement_after_settle:
+            self._verdict("REPL-1", state.committed_prefix_agreement(self.latest))
 
     def _hook(self) -> bool:
         self._after_input()
@@ -266,6 +292,20 @@ class ReplicationBench:
         self.cluster.sim.deliver(choice)
         self._after_input()
         return repr(choice)
+
+    def deliver_first(self, body: type, *, to: NodeId | None = None) -> bool:
+        """Deliver the first pending message whose body (inside its envelope) is a ``body``,
+        to ``to`` if given; return whether there was one."""
+        for choice in self.cluster.sim.pending():
+            if not isinstance(choice, DeliverMessage) or to not in (None, choice.receiver):
+                continue
+            message = choice.message
+            inner = message.body if isinstance(message, KafkaRequest | KafkaResponse) else message
+            if isinstance(inner, body):
+                self.cluster.sim.deliver(choice)
+                self._after_input()
+                return True
+        return False
 
     def advance_time(self, duration_ms: int) -> None:
         """Let time pass without performing anything (timers become due)."""
@@ -302,12 +342,22 @@ class ReplicationBench:
                 ),
             ),
         )
-        client = self.cluster.client(f"producer-{len(self.records)}")
+        client = self._idle_producer()
         self.cluster.sim.call(
             client.node_id, lambda n, _: n.send(target, body), kind=ScriptedClient, label="produce"
         )
         self._after_input()
         return record
+
+    def _idle_producer(self) -> ScriptedClient:
+        """A producer client with no request waiting for an answer, so that no request ever
+        waits behind another on one connection.  The bench starts a few before any network
+        partition (a node added during one is cut off from all)."""
+        for number in range(1, 1000):
+            client = self.cluster.client(f"producer-{number}")
+            if not client.waiting:
+                return client
+        raise AssertionError("a thousand producers are all waiting for answers")
 
     def consume(self, *, pick: int = 0) -> bool:
         """Send a fetch from offset 0 to a presumed leader, unless the consumer still waits for
@@ -376,7 +426,9 @@ class ReplicationBench:
             return False
         self.isolate(broker)
         path = f"/brokers/ids/{broker}"
-        gone = self.run_until(lambda: self.cluster.server.znode(path) is None, deadline_ms=deadline_ms)
+        gone = self.run_until(
+            lambda: self.cluster.server.znode(path) is None, deadline_ms=deadline_ms
+        )
         self.heal()
         return gone
 

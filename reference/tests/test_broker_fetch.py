@@ -180,3 +180,20 @@ def test_offset_for_leader_epoch_answers_the_largest_epoch_not_above_the_one_ask
     assert epoch_end(bench, 7) == (0, -1, -1)
     assert epoch_end(bench, 1, current=2)[0] == ErrorCode.FENCED_LEADER_EPOCH
     assert epoch_end(bench, 1, current=4)[0] == ErrorCode.UNKNOWN_LEADER_EPOCH
+
+
+def test_a_consumer_checks_its_position_with_offset_for_leader_epoch(bench: Bench) -> None:
+    """KIP-320: Metadata shows real epochs, so a consumer (replica_id -1, v2-3) may ask too."""
+    bench.add_broker(1)
+    bench.leader_and_isr(1, leader=1, leader_epoch=1, isr=(1,))
+    produce(bench, "a", "b")
+    bench.leader_and_isr(1, leader=1, leader_epoch=2, isr=(1,))
+    asked = OffsetForLeaderPartition(partition=0, current_leader_epoch=2, leader_epoch=1)
+    body = OffsetForLeaderEpochRequest(
+        replica_id=-1, topics=(OffsetForLeaderTopic(topic=TOPIC, partitions=(asked,)),)
+    )
+    for version in (2, 3):
+        bench.send(CONSUMER, B1, bench.envelope(body, api_version=version))
+        (topic,) = bench.take_one(CONSUMER, OffsetForLeaderEpochResponse).topics
+        (answer,) = topic.partitions
+        assert (answer.error_code, answer.leader_epoch, answer.end_offset) == (0, 1, 2)

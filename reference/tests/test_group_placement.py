@@ -62,7 +62,7 @@ def test_hash_wraps_at_32_bits() -> None:
 
 
 def test_bad_arguments_are_refused_clearly() -> None:
-    with pytest.raises(ValueError, match="offsets.topic.num.partitions=0"):
+    with pytest.raises(ValueError, match=r"offsets\.topic\.num\.partitions=0"):
         partition_for("g", 0)
     with pytest.raises(ValueError, match="32-bit"):
         utils_abs(2**31)

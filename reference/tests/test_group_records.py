@@ -1,4 +1,4 @@
-"""The ``__consumer_offsets`` record formats, and replaying a partition (golden bytes, hostile bytes).
+"""The ``__consumer_offsets`` record formats and replaying a partition: golden and hostile bytes.
 
 The layouts are Kafka's ``OffsetCommitKey``, ``OffsetCommitValue``, ``GroupMetadataKey`` and
 ``GroupMetadataValue`` schemas (``group-coordinator/src/main/resources/common/message``).
@@ -28,7 +28,6 @@ from glasskafka.group import (
 from glasskafka.group.state import GroupState
 from glasskafka.ids import PartitionId, TopicName
 from glasskafka.records import Record, encode_batch, encode_control_batch
-from glasskafka.records.control import ControlRecordType
 
 TP = (TopicName("t"), PartitionId(0))
 MEMBER = MemberRecord(
@@ -46,18 +45,18 @@ MEMBER = MemberRecord(
 def test_offset_commit_key_golden_bytes() -> None:
     key = OffsetCommitKey(group="g", topic="t", partition=3)
     data = encode_key(key)
-    assert data == bytes.fromhex("0001" "000167" "000174" "00000003")
+    assert data == bytes.fromhex("000100016700017400000003")
     assert decode_key(data) == key
 
 
 def test_group_metadata_key_golden_bytes() -> None:
     data = encode_key(GroupMetadataKey(group="g"))
-    assert data == bytes.fromhex("0002" "000167")
+    assert data == bytes.fromhex("0002000167")
     assert decode_key(data) == GroupMetadataKey(group="g")
 
 
 def test_key_version_zero_is_an_offset_key_too() -> None:
-    assert decode_key(bytes.fromhex("0000" "000167" "000174" "00000001")) == OffsetCommitKey(
+    assert decode_key(bytes.fromhex("000000016700017400000001")) == OffsetCommitKey(
         group="g", topic="t", partition=1
     )
 
@@ -65,7 +64,7 @@ def test_key_version_zero_is_an_offset_key_too() -> None:
 def test_offset_commit_value_v3_golden_bytes() -> None:
     value = OffsetCommitValue(offset=5, leader_epoch=-1, metadata="", commit_timestamp=1000)
     data = encode_offset_commit_value(value)
-    assert data == bytes.fromhex("0003" "0000000000000005" "ffffffff" "0000" "00000000000003e8")
+    assert data == bytes.fromhex("00030000000000000005ffffffff000000000000000003e8")
     assert decode_offset_commit_value(data) == value
 
 
@@ -77,7 +76,7 @@ def test_offset_commit_value_v1_carries_the_expire_timestamp() -> None:
 
 
 def test_offset_commit_values_v0_and_v2_are_read() -> None:
-    v0 = bytes.fromhex("0000" "0000000000000009" "0000" "0000000000000001")
+    v0 = bytes.fromhex("0000000000000000000900000000000000000001")
     assert decode_offset_commit_value(v0) == OffsetCommitValue(offset=9, commit_timestamp=1)
     v2 = bytes.fromhex("0002") + v0[2:]
     assert decode_offset_commit_value(v2) == OffsetCommitValue(offset=9, commit_timestamp=1)
@@ -112,7 +111,7 @@ def test_empty_group_value_has_null_protocol_and_leader() -> None:
     value = GroupMetadataValue(protocol_type="consumer", generation=2, protocol=None, leader=None)
     data = encode_group_metadata_value(value)
     assert data == bytes.fromhex(
-        "0003" "0008" + b"consumer".hex() + "00000002" "ffff" "ffff" "ffffffffffffffff" "00000000"
+        "00030008" + b"consumer".hex() + "00000002ffffffffffffffffffffffff00000000"
     )
     assert decode_group_metadata_value(data) == value
 
@@ -123,7 +122,8 @@ def test_empty_group_value_has_null_protocol_and_leader() -> None:
         (b"", "version"),
         (b"\x00", "version"),
         (bytes.fromhex("0009000167"), "unknown key version 9"),
-        (bytes.fromhex("0001ffff"), "length -1"),
+        (bytes.fromhex("0001ffff"), "null but may not be"),
+        (bytes.fromhex("0001fffe"), "length -2"),
         (bytes.fromhex("0001000567"), "needs 5 bytes"),
         (bytes.fromhex("0002000167ff"), "follow the last field"),
     ],
@@ -200,9 +200,7 @@ def test_replay_skips_bad_records_and_stops_at_a_corrupt_batch() -> None:
 
 
 def test_replay_skips_control_batches_and_keyless_records() -> None:
-    marker = encode_control_batch(
-        ControlRecordType.COMMIT, producer_id=1, producer_epoch=0, coordinator_epoch=0
-    )
+    marker = encode_control_batch(commit=True, producer_id=1, producer_epoch=0)
     keyless = encode_batch([Record(key=None, value=b"v")])
     result = replay(marker + keyless + encode_batch([_commit(4, 4)]))
     assert result.skipped == 1

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 import pytest
 from glasskafka.config import BrokerConfig, TopicConfig
 from glasskafka.errors import ErrorCode
-from glasskafka.log import AppendOrigin, LogError, PartitionLog
+from glasskafka.log import (
+    LEADER_EPOCH_CHECKPOINT,
+    AppendOrigin,
+    LogError,
+    PartitionLog,
+    read_epoch_checkpoint,
+)
 from glasskafka.records import (
     Record,
     decode_batch,
@@ -244,6 +250,34 @@ def test_truncate_removes_whole_batches_and_the_later_epochs(disk: Disk) -> None
     assert not log.truncate_to(9, now_ms=0)
     log.append_as_leader(batch(b"c"), leader_epoch=7, now_ms=0)
     assert log.log_end_offset == 5
+
+
+def test_a_new_leader_records_its_epoch_at_the_log_end_durably(disk: Disk) -> None:
+    """KIP-101, apache/kafka #5678: the epoch is known before any batch of it is written."""
+    log = PartitionLog.open(disk, "orders", 0, SMALL, now_ms=0)
+    log.append_as_leader(batch(b"a", b"b"), leader_epoch=1, now_ms=0)
+    assert log.maybe_assign_epoch_start_offset(leader_epoch=3)
+    assert log.epoch_cache.entries == [(1, 0), (3, 2)]
+    assert log.end_offset_for_epoch(2) == (1, 2)
+    saved = read_epoch_checkpoint(disk, f"orders-0/{LEADER_EPOCH_CHECKPOINT}")
+    assert saved == [(1, 0), (3, 2)]
+    # A repeat or an older epoch (a stale LeaderAndIsr) changes nothing.
+    assert not log.maybe_assign_epoch_start_offset(leader_epoch=3)
+    assert not log.maybe_assign_epoch_start_offset(leader_epoch=2)
+    assert log.epoch_cache.entries == [(1, 0), (3, 2)]
+
+
+def test_truncating_at_the_log_end_drops_an_empty_epoch(disk: Disk) -> None:
+    """KAFKA-10706: an epoch that wrote nothing goes, though no batch does."""
+    log = PartitionLog.open(disk, "orders", 0, SMALL, now_ms=0)
+    log.append_as_leader(batch(b"a", b"b"), leader_epoch=1, now_ms=0)
+    log.maybe_assign_epoch_start_offset(leader_epoch=3)
+    assert not log.truncate_to(5, now_ms=0)
+    assert log.log_end_offset == 2
+    assert log.epoch_cache.entries == [(1, 0)]
+    saved = read_epoch_checkpoint(disk, f"orders-0/{LEADER_EPOCH_CHECKPOINT}")
+    assert saved == [(1, 0)]
+    assert log.end_offset_for_epoch(1) == (1, 2)
 
 
 def test_truncate_below_the_log_start_starts_over(disk: Disk) -> None:

@@ -226,7 +226,7 @@ def test_the_advertised_window_is_wire_protocol_section_4() -> None:
     assert advertised == {
         0: (0, 8), 1: (4, 11), 2: (1, 5), 3: (0, 8), 8: (2, 7), 9: (1, 5), 10: (0, 2),
         11: (0, 5), 12: (0, 3), 13: (0, 3), 14: (0, 3), 15: (0, 4), 16: (0, 2), 18: (0, 2),
-        19: (2, 4), 20: (1, 3), 22: (0, 1),
+        19: (2, 4), 20: (1, 3), 22: (0, 1), 23: (2, 3),
     }  # fmt: skip
     assert str(API_TABLE[ApiKey.PRODUCE].served) == "3-8"
     for key in (ApiKey.LEADER_AND_ISR, ApiKey.STOP_REPLICA, ApiKey.UPDATE_METADATA):

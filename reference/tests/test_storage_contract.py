@@ -10,6 +10,7 @@ refused operation creates or changes nothing.  The second part is ``SimDisk``'s 
 
 from __future__ import annotations
 
+import copy
 import os
 import pathlib
 import random
@@ -320,3 +321,43 @@ def test_a_lossy_crash_reverts_a_file_rewritten_since_its_sync() -> None:
         disk.write("state", b"rewritten, longer than before")
         disk.lossy_crash(random.Random(seed))
         assert disk.read("state") == b"synced"
+
+
+# -- SimDisk as plain data: copy, compare, digest (DESIGN §7) --------------------------------
+
+
+def _filled(order: list[str]) -> SimDisk:
+    disk = SimDisk()
+    disk.make_dirs("a")
+    for name in order:
+        disk.write(f"a/{name}", name.encode())
+    disk.fsync("a/x")
+    return disk
+
+
+def test_a_deep_copy_is_equal_and_independent() -> None:
+    disk = _filled(["x", "y"])
+    copy_ = copy.deepcopy(disk)
+    assert copy_ == disk and copy_.digest() == disk.digest()
+    copy_.append("a/y", b"more")
+    assert copy_ != disk and copy_.digest() != disk.digest()
+    assert disk.read("a/y") == b"y"
+
+
+def test_the_digest_ignores_write_order_and_fsync_counts() -> None:
+    first, second = _filled(["x", "y"]), _filled(["y", "x"])
+    assert first.digest() == second.digest()
+    second.fsync("a/x")  # the same bytes synced again: nothing held changes
+    assert second != first, "== compares the fsync_count statistic too"
+    assert first.digest() == second.digest()
+
+
+def test_the_digest_tells_durable_from_unsynced_bytes() -> None:
+    synced, unsynced = _filled(["x"]), _filled(["x"])
+    synced.fsync("a/x")
+    unsynced.write("a/x", b"x")
+    synced.write("a/never", b"")
+    unsynced.write("a/never", b"")
+    synced.fsync("a/never")  # empty but durable vs empty and never synced
+    assert synced.digest() != unsynced.digest()
+    assert _filled(["x"]).digest() != SimDisk().digest()

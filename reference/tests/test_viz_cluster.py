@@ -145,6 +145,15 @@ def test_markup_in_record_ids_is_escaped() -> None:
     assert "<B>&" not in dot
 
 
+def test_a_bracket_right_after_a_tag_still_renders() -> None:
+    """Graphviz 2.43 rejects ``<B>]</B>`` in an HTML label; the text escapes ``]``."""
+    require_tool("dot")
+    for name in ("]", "]]"):
+        dot = cluster_dot(_renamed(healthy(), name), title=name)
+        assert "<B>]" not in dot
+        assert render_svg(dot).startswith(b"<?xml")
+
+
 @given(
     name=st.text(max_size=4),
     build=st.sampled_from([healthy, snap.s2_after_step_4, snap.s8_after_step_4]),

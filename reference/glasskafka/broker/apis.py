@@ -9,7 +9,8 @@ here by one ``case`` per API, ending in an :data:`~glasskafka.broker.effects.Out
 Produce                     ``produce_path.py`` (answer, park for acks=all, or silence for 0)
 Fetch                       ``fetch_path.py`` (answer, or park as a long poll)
 ListOffsets                 ``fetch_path.py``
-OffsetForLeaderEpoch        ``fetch_path.py`` (a follower's truncation question)
+OffsetForLeaderEpoch        ``fetch_path.py`` (a follower's truncation question, a consumer's
+                            position check)
 Metadata                    ``metadata_cache.py``; unknown topics it may create are noted in
                             ``effects.auto_create`` for the node to forward to the controller
 LeaderAndIsr, StopReplica   ``replica_manager.py`` (controller orders, CTRL-1 fenced)
@@ -22,6 +23,12 @@ request whose ``api_version`` is outside what the broker serves (Produce v0-2 ar
 refused, as Kafka 4 does) is answered UNSUPPORTED_VERSION in every partition and does nothing.
 ``api_version`` -1 means "not given" (a node building envelopes directly) and counts as the
 highest served.  Requests of APIs the broker does not serve yet get no answer.
+
+Metadata v7+ reports each partition's real leader epoch, and a client that sees an epoch newer
+than its position's asks OffsetForLeaderEpoch whether its position survived the change (KIP-320;
+kafka-python 3.x does).  reference/wire-protocol.md §6 allows real epochs only once API 23 is
+served to clients, so it is: versions 2-3 are advertised (``protocol/apis.py``) and answered by
+the same leader-side lookup followers use.
 
 Spec IDs: CTRL-1 (UpdateMetadata fencing); the rest belong to the modules named above.
 

@@ -18,6 +18,8 @@ Rules kept:
   broker's highest epoch;
 * a partition whose leader is not a live broker is answered LEADER_NOT_AVAILABLE with leader
   -1, as Kafka's ``getPartitionMetadata`` does;
+* the leader epoch is the real one (v7+), not -1: clients may check it with
+  OffsetForLeaderEpoch, which the broker advertises and serves (``apis.py``, KIP-320);
 * an unknown topic is answered UNKNOWN_TOPIC_OR_PARTITION -- or, when both the request
   (``allow_auto_topic_creation``, v4+) and the broker (``auto.create.topics.enable``) allow it,
   LEADER_NOT_AVAILABLE, and the topic is named in the answer's ``to_create`` so the broker can

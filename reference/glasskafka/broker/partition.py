@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, Epoch, Millis, Offset, PartitionId, TopicName
-from glasskafka.log import LEADER_EPOCH_CHECKPOINT, PartitionLog, write_epoch_checkpoint
+from glasskafka.log import PartitionLog
 from glasskafka.records import read_header
 
 __all__ = [
@@ -265,7 +265,7 @@ class Partition:
         self.zk_version = zk_version
         self.controller_epoch = controller_epoch
         self.leader_epoch_start_offset = self.log_end_offset
-        self._record_epoch_start(leader_epoch)
+        self.log.maybe_assign_epoch_start_offset(leader_epoch=leader_epoch)
         self.remote_replicas = {
             broker: RemoteReplica(
                 broker_id=broker, last_caught_up_time_ms=now_ms if broker in isr else NEVER_MS
@@ -275,19 +275,6 @@ class Partition:
         }
         self.last_fetched_high_watermark = None
         self.high_watermark = self._bounded(self.high_watermark)
-
-    def _record_epoch_start(self, leader_epoch: Epoch) -> None:
-        """Put ``(leader_epoch, LEO)`` in the epoch cache and its checkpoint (apache/kafka #5678).
-
-        Skipped if the log already holds that epoch or a later one (a stale LeaderAndIsr after a
-        restart cannot rewrite the cache).
-        """
-        cache = self.log.epoch_cache
-        if leader_epoch <= cache.latest_epoch:
-            return
-        cache.assign(epoch=leader_epoch, start_offset=self.log_end_offset)
-        path = f"{self.log.directory}/{LEADER_EPOCH_CHECKPOINT}"
-        write_epoch_checkpoint(self.log.disk, path, cache.entries)
 
     def become_follower(
         self,

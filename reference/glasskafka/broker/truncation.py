@@ -35,14 +35,7 @@ from __future__ import annotations
 from glasskafka.broker.effects import Effects, Truncated
 from glasskafka.broker.partition import Partition
 from glasskafka.ids import Millis, Offset
-from glasskafka.log import (
-    LEADER_EPOCH_CHECKPOINT,
-    UNDEFINED_EPOCH,
-    UNDEFINED_EPOCH_OFFSET,
-    LogManager,
-    PartitionLog,
-    write_epoch_checkpoint,
-)
+from glasskafka.log import UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, LogManager, PartitionLog
 
 __all__ = ["start_at_leader_log_start", "truncate_partition", "truncation_point"]
 
@@ -83,14 +76,11 @@ def truncate_partition(
 ) -> None:
     """Cut ``partition``'s log from ``offset`` on (no-op at or past the LEO), keep the HW inside.
 
-    The epoch cache is cleaned even when nothing is cut: entries starting at or past ``offset``
-    go, or two rounds of OffsetForLeaderEpoch could ask about the same stale epoch for ever
-    (KAFKA-10706).  Invariants: REPL-10, REPL-14.
+    The log itself also trims its epoch cache when nothing is cut (KAFKA-10706, see
+    ``PartitionLog.truncate_to``).  Invariants: REPL-10, REPL-14.
     """
-    log = partition.log
     before = partition.log_end_offset
-    if offset < before:
-        log_manager.truncate_to(partition.topic, partition.partition, offset, now_ms=now_ms)
+    if log_manager.truncate_to(partition.topic, partition.partition, offset, now_ms=now_ms):
         effects.events.append(
             Truncated(
                 topic=partition.topic,
@@ -100,9 +90,6 @@ def truncate_partition(
                 reason=reason,
             )
         )
-    elif log.epoch_cache.truncate_from_end(offset):
-        path = f"{log.directory}/{LEADER_EPOCH_CHECKPOINT}"
-        write_epoch_checkpoint(log.disk, path, log.epoch_cache.entries)
     partition.after_truncation()
 
 

@@ -9,14 +9,12 @@ hashes, so two producers that serialize a key differently send it to different p
 
 The serializers here produce Kafka's bytes exactly:
 
-============================================================  =====================================
-``org.apache.kafka.common.serialization.ByteArraySerializer``  bytes as they are
-``org.apache.kafka.common.serialization.StringSerializer``     UTF-8 (``serializer.encoding``'s
-                                                               default)
-``org.apache.kafka.common.serialization.IntegerSerializer``    4 bytes, big-endian, signed (Java's
-                                                               ``int``)
-``org.apache.kafka.connect.json.JsonSerializer``               compact JSON text in UTF-8
-============================================================  =====================================
+* ``org.apache.kafka.common.serialization.ByteArraySerializer``: bytes as they are;
+* ``org.apache.kafka.common.serialization.StringSerializer``: UTF-8 (the default of
+  ``serializer.encoding``);
+* ``org.apache.kafka.common.serialization.IntegerSerializer``: 4 bytes, big-endian, signed
+  (Java's ``int``);
+* ``org.apache.kafka.connect.json.JsonSerializer``: compact JSON text in UTF-8.
 
 Every serializer maps ``None`` to ``None`` (a null key or value; a null value is a tombstone on a
 compacted topic).  A value of the wrong type is bad input from the caller: it raises

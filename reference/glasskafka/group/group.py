@@ -119,9 +119,12 @@ class GroupMetadata:
         self.pending_sync_members = set(self.members)
 
     def become_stable(self) -> None:
-        """The leader's assignment is stored and handed out."""
+        """The leader's assignment is stored and handed out.
+
+        Members that have not sent SyncGroup stay pending: they still have until the sync
+        deadline to ask for their assignment (Kafka 3.x keeps ``pendingSyncMembers`` in Stable).
+        """
         self._become(GroupState.STABLE)
-        self.pending_sync_members.clear()
 
     def become_empty(self) -> None:
         """The join phase ended with nobody: no protocol, no leader, offsets kept."""

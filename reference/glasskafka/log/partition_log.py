@@ -25,6 +25,7 @@ The operations a broker needs:
 * :meth:`read` returns whole batches from the one holding the fetch offset, up to ``max_bytes``
   but at least one batch (KIP-74), optionally stopping at the high watermark;
 * :meth:`offset_for_timestamp` (ListOffsets), :meth:`end_offset_for_epoch` (OffsetForLeaderEpoch);
+* :meth:`maybe_assign_epoch_start_offset` (a new leader marking where its epoch begins);
 * :meth:`truncate_to` (a follower cutting a diverged tail), :meth:`delete_old_segments`
   (retention), :meth:`compact` (``cleanup.policy=compact``), :meth:`flush`.
 
@@ -358,6 +359,21 @@ class PartitionLog:
                     return found
         return None
 
+    def maybe_assign_epoch_start_offset(self, *, leader_epoch: int) -> bool:
+        """Record that ``leader_epoch`` starts at the log end offset; return whether it is new.
+
+        A new leader calls this as it takes over, before any batch of its epoch exists, so its
+        OffsetForLeaderEpoch answers name the epoch at once (KIP-101; apache/kafka #5678,
+        ``UnifiedLog.maybeAssignEpochStartOffset``).  An epoch not newer than the log's latest
+        changes nothing, so a stale LeaderAndIsr after a restart cannot rewrite the cache.
+        Durable on return (the checkpoint is rewritten).  Invariants: LOG-7.
+        """
+        if leader_epoch <= self.latest_epoch:
+            return False
+        self.epoch_cache.assign(epoch=leader_epoch, start_offset=self.log_end_offset)
+        self._save_epochs()
+        return True
+
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
         """``(epoch, end_offset)`` for OffsetForLeaderEpoch (KIP-279): see ``epoch_cache.py``."""
         return self.epoch_cache.end_offset_for(epoch, log_end_offset=self.log_end_offset)
@@ -369,9 +385,18 @@ class PartitionLog:
 
         A batch holding ``offset`` goes whole, so the log may end below ``offset``.  Durable on
         return; lowers the recovery point, which the caller must checkpoint before appending
-        again (``LogManager.truncate_to`` does both).  Invariants: LOG-1, LOG-4, LOG-7.
+        again (``LogManager.truncate_to`` does both).  At or past the log end no batch goes,
+        but epoch-cache entries starting at or past the log end still do (KAFKA-10706).
+        Invariants: LOG-1, LOG-4, LOG-7.
         """
         if offset >= self.log_end_offset:
+            # A replica that led an epoch and wrote nothing in it keeps (epoch, LEO) in its
+            # cache.  As a follower it would ask the leader about that epoch, be told to cut at
+            # its own LEO, cut nothing and ask again for ever (KAFKA-10706).  So the cache is
+            # trimmed to the log even when the log is not; Kafka's UnifiedLog.truncateTo does
+            # the same with truncateFromEnd(logEndOffset).
+            if self.epoch_cache.truncate_from_end(self.log_end_offset):
+                self._save_epochs()
             return False
         if offset < self.log_start_offset:
             self.truncate_fully_and_start_at(offset, now_ms=now_ms)

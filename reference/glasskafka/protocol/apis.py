@@ -233,8 +233,14 @@ _ROWS = (
     _api(ApiKey.INIT_PRODUCER_ID,
          INIT_PRODUCER_ID_REQUEST, INIT_PRODUCER_ID_RESPONSE,
          versions="0-1", flexible_from=2, advertised="0-1"),
-    # Inter-broker APIs, not advertised.  OffsetForLeaderEpoch is also a client API, but it is
-    # offered to clients only once the broker serves it to them (reference/wire-protocol.md §6).
+    # Followers ask it where to truncate (KIP-101/279); consumers ask it whether their position
+    # survived a leader change (KIP-320), because Metadata v7+ reports real leader epochs.  2 is
+    # the first version with current_leader_epoch, 3 the last non-flexible one; 0-1 stay served
+    # for replicas (reference/wire-protocol.md §4 "optional later", §6 "Metadata").
+    _api(ApiKey.OFFSET_FOR_LEADER_EPOCH,
+         OFFSET_FOR_LEADER_EPOCH_REQUEST, OFFSET_FOR_LEADER_EPOCH_RESPONSE,
+         versions="0-3", flexible_from=4, advertised="2-3"),
+    # Inter-broker APIs, not advertised: only the controller sends them.
     _api(ApiKey.LEADER_AND_ISR,
          LEADER_AND_ISR_REQUEST, LEADER_AND_ISR_RESPONSE,
          versions="0-3", flexible_from=4),
@@ -244,9 +250,6 @@ _ROWS = (
     _api(ApiKey.UPDATE_METADATA,
          UPDATE_METADATA_REQUEST, UPDATE_METADATA_RESPONSE,
          versions="0-5", flexible_from=6),
-    _api(ApiKey.OFFSET_FOR_LEADER_EPOCH,
-         OFFSET_FOR_LEADER_EPOCH_REQUEST, OFFSET_FOR_LEADER_EPOCH_RESPONSE,
-         versions="0-3", flexible_from=4),
 )  # fmt: skip
 
 API_TABLE: dict[ApiKey, Api] = {api.key: api for api in sorted(_ROWS, key=lambda api: api.key)}

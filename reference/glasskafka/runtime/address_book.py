@@ -9,7 +9,7 @@ itself; ``glasskafka.controller.znodes``).  :class:`AddressBook` is a tiny node 
 own that keeps a copy, with its own session to the coordination service:
 
 1. when its session is up, list ``/brokers/ids`` with a child watch (``exists`` with a watch
-   instead, while the path does not exist yet);
+   instead, while the path does not exist yet, and list again if it exists by then);
 2. read each child's data with a data watch, and keep ``endpoints[id] = (host, port)``;
 3. when a watch fires, read again (one-shot watches, ZooKeeper's recipe); when a child is gone,
    forget it; when the session expires, start a new one.
@@ -56,6 +56,7 @@ __all__ = ["ADDRESS_BOOK_NODE", "AddressBook", "AddressBookService"]
 ADDRESS_BOOK_NODE = NodeId("address-book")
 _CHILDREN_CTX = "children"
 _BROKER_CTX = "broker:"
+_EXISTS_CTX = "exists"
 
 
 class AddressBook(Node):
@@ -122,12 +123,14 @@ class AddressBook(Node):
         if completed.ctx == _CHILDREN_CTX and isinstance(response, GetChildrenResponse):
             if response.error is KeeperErrorCode.NONODE:
                 # Not created yet: an exists watch fires when the first broker creates it.
-                step = self.client.exists(BROKER_IDS_PATH, watch=True, ctx="", now_ms=now_ms)
+                step = self.client.exists(BROKER_IDS_PATH, watch=True, ctx=_EXISTS_CTX, now_ms=now_ms)
                 return self._step(step, now_ms)
             children = sorted(c for c in response.children if c.isdigit())
             for gone in sorted(set(self.endpoints) - {BrokerId(int(c)) for c in children}):
                 del self.endpoints[gone]
             return [output for child in children for output in self._read(child, now_ms)]
+        if completed.ctx == _EXISTS_CTX and response.error is KeeperErrorCode.OK:
+            return self._list(now_ms)  # created between the listing and the exists: list again
         if completed.ctx.startswith(_BROKER_CTX) and isinstance(response, GetDataResponse):
             child = completed.ctx.removeprefix(_BROKER_CTX)
             broker_id = BrokerId(int(child))

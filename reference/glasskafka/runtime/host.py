@@ -7,8 +7,9 @@ The runtime drives the very node classes the simulator drives (``glasskafka.node
 :class:`~glasskafka.broker.BrokerNode`, or the small helper nodes of this package.  A
 :class:`NodeHost` is the runtime's counterpart of the simulator's ``Host``:
 
-* **inputs** -- :meth:`NodeHost.deliver` (a message from a peer), a timer coming due, and
-  :meth:`NodeHost.connection_lost` -- each call the node once with ``now_ms`` from the
+* **inputs** -- :meth:`NodeHost.deliver` (a message from a peer), a timer coming due,
+  :meth:`NodeHost.connection_lost`, and :meth:`NodeHost.call` (an API call on a client node,
+  such as a shell command) -- each call the node once with ``now_ms`` from the
   :class:`~glasskafka.runtime.clock.RuntimeClock`.  Callbacks of one event loop never run at the
   same time, and the host never calls the node from inside its own output handling, so the node
   sees one input at a time, run to completion (DESIGN §3);
@@ -90,6 +91,10 @@ class NodeHost:
         """Give the node one message from ``sender`` now; return False if the node failed."""
         label = type(message).__name__
         return self._run(sender, label, lambda now: self.node.on_message(sender, message, now))
+
+    def call(self, label: str, step: Callable[[Millis], list[Output]]) -> bool:
+        """An API call on a client node (a shell command, say) as one input; False if it failed."""
+        return self._run(None, label, step)
 
     def connection_lost(self, peer: NodeId, *, before: Callable[[], None] | None = None) -> None:
         """Tell the node, as a later input of its own, that the connection to ``peer`` broke.

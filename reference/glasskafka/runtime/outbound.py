@@ -94,7 +94,7 @@ class Link:
                 links.host.loop.create_connection(self._protocol, host, port), links.timeout_s
             )
         except (OSError, LookupError, TimeoutError) as error:
-            self.broken(f"cannot connect: {error or type(error).__name__}")
+            self.broken(f"cannot connect: {str(error) or type(error).__name__}")
 
     def _protocol(self) -> FramedProtocol:
         return FramedProtocol(

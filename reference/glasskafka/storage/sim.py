@@ -16,12 +16,27 @@ Each file keeps two versions: ``current`` (what reads see) and ``durable`` (what
 
 A path is a file or a directory, never both: writing over a directory, or making a directory
 through a file, raises :class:`DiskError` and changes nothing, as it does on a real file system.
-``rename`` and ``delete`` are durable at once (see ``disk.py``).  All state is plain data, so a
-``SimDisk`` can be copied, compared and hashed with the rest of a simulated cluster (DESIGN §7).
+``rename`` and ``delete`` are durable at once (see ``disk.py``).
+
+All state is plain data (DESIGN §7), but mutable, so a ``SimDisk`` is not ``hash()``-able:
+
+* ``copy.deepcopy`` gives an independent disk in the same state (a snapshot to restore);
+* ``==`` compares everything, the ``fsync_count`` statistic included;
+* :meth:`SimDisk.digest` is a stable fingerprint of what the disk holds -- every file's current
+  and durable bytes, every directory -- and leaves out ``fsync_count``, so two disks with the
+  same digest answer every read and every crash alike.  It does not depend on insertion order
+  or on Python's per-process hash seed, so it can key a table of states already explored.
+
+Spec IDs: SIM-5 (a power loss keeps exactly the synced bytes).
+
+Simplified from Kafka: a real disk also reorders and tears writes within a block, loses a
+rename that was not followed by a directory fsync, and fails with EIO; ``SimDisk`` models only
+the torn tail of an appended file, the failure that Kafka's log recovery is built to repair.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 
@@ -123,6 +138,28 @@ class SimDisk(Disk):
 
     def delete(self, path: str) -> None:
         self.files.pop(check_relative_path(path), None)
+
+    def digest(self) -> str:
+        """A hex SHA-256 of the files' current and durable bytes and of the directories.
+
+        Equal for two disks that hold the same things, whatever order they were written in;
+        ``fsync_count`` is left out (it counts work done, not what is held).
+        """
+        hasher = hashlib.sha256()
+
+        def add(part: bytes) -> None:
+            # Length-prefixed, so no two different states can produce the same byte stream.
+            hasher.update(len(part).to_bytes(8, "big"))
+            hasher.update(part)
+
+        for directory in sorted(self.directories):
+            add(b"d" + directory.encode())
+        for path in sorted(self.files):
+            entry = self.files[path]
+            add(b"f" + path.encode())
+            add(bytes(entry.current))
+            add(b"-" if entry.durable is None else b"+" + entry.durable)
+        return hasher.hexdigest()
 
     def unsynced_bytes(self) -> int:
         """How many bytes a power loss would lose or change right now (for tests and pictures)."""

@@ -7,7 +7,7 @@ the command line: it may read anything below it and nothing reads it back (STYLE
 * ``sequence`` -- a simulator trace as a sequence diagram (:func:`sequence_diagram`).
 
 The other modules (``cluster``, ``log``, ``assignment``, ``history``) are imported by name, so
-importing one picture does not import the rest.
+importing one picture does not import the rest; ``render`` is the one place that runs ``dot``.
 
 Spec IDs: none (pictures of what the specs check).
 

@@ -15,7 +15,8 @@ the same picture as Graphviz DOT text:
   so range's and round-robin's reshuffles and sticky's few moves are visible; a partition that
   is unassigned because it is being revoked (the first round of a cooperative rebalance) is
   dashed.  :func:`moved_partitions` is the count the picture is about.
-* :func:`render` hands DOT text to Graphviz's ``dot`` and returns the image bytes.
+* :func:`render` (from ``render.py``) hands DOT text to Graphviz's ``dot`` and returns the
+  image bytes.
 
 The DOT is built as text so tests can read it, and the same input always gives the same bytes:
 topics, partitions and members are sorted, and node names are positions, not user strings
@@ -30,13 +31,10 @@ same facts as a table (topic, partition, consumer id).
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
-import graphviz
-
-from glasskafka.errors import GlassKafkaError
+from glasskafka.viz.render import render
 
 __all__ = [
     "PALETTE",
@@ -64,7 +62,6 @@ PALETTE = (
 """Consumer colours (a colour-blind-safe qualitative palette), reused cyclically."""
 
 _UNASSIGNED = "#9e9e9e"
-_FORMATS = ("svg", "png", "pdf")
 
 
 def _key(text: str) -> bytes:
@@ -217,25 +214,3 @@ def rebalance_dot(
         lines += ["    " + line for line in body]
         lines.append("  }")
     return "\n".join([*lines, "}", ""])
-
-
-def render(dot_source: str, *, image_format: str = "svg") -> bytes:
-    """Run Graphviz's ``dot`` on ``dot_source`` and return the image (svg, png or pdf).
-
-    Raises :class:`~glasskafka.errors.GlassKafkaError` for another format, when ``dot`` is not
-    installed, or when it rejects the text.
-    """
-    if image_format not in _FORMATS:
-        raise GlassKafkaError(
-            f"image format {image_format!r} is not supported; allowed: {', '.join(_FORMATS)}"
-        )
-    try:
-        image: bytes = graphviz.Source(dot_source).pipe(format=image_format)
-    except graphviz.ExecutableNotFound as error:
-        raise GlassKafkaError(
-            "Graphviz's dot program is needed to draw pictures (Debian: apt-get install graphviz)"
-        ) from error
-    except subprocess.CalledProcessError as error:
-        detail = (error.stderr or b"").decode("utf-8", "replace").strip()
-        raise GlassKafkaError(f"dot rejected the picture: {detail}") from error
-    return image
