@@ -8,6 +8,10 @@ to it (switching earlier than twice that only when the partition's batch is full
 round robin spreads evenly over the available partitions, and Kafka 3.7's second call on a new
 batch makes round robin skip partitions (KAFKA-9965), leaving half of an even number of
 partitions empty when every record starts a batch (KAFKA-16283).
+
+Spec IDs: none directly (ORDER-1 holds per partition, so placement decides what is ordered).
+
+Simplified from Kafka: no adaptive partitioning (KIP-794's queue weighting).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ replicating it.
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import pytest
 from glasskafka.client import FutureId, FutureState, ProducerNode, ProducerRecord, producer_config
@@ -73,7 +74,7 @@ OUTCOMES = {
 class ProducerNodeMachine(RuleBasedStateMachine):
     """One producer, two fake brokers, two partitions (see the module docstring)."""
 
-    properties = {
+    properties: ClassVar[dict[str, str]] = {
         "bootstrap.servers": "broker-1",
         "value.serializer": "org.apache.kafka.common.serialization.StringSerializer",
         "request.timeout.ms": "300",
@@ -237,7 +238,10 @@ TEETH = settings(
 class NonIdempotentMachine(ProducerNodeMachine):
     """The same producer with ``enable.idempotence=false``: retries may duplicate."""
 
-    properties = {**ProducerNodeMachine.properties, "enable.idempotence": "false"}
+    properties: ClassVar[dict[str, str]] = {
+        **ProducerNodeMachine.properties,
+        "enable.idempotence": "false",
+    }
 
 
 def test_without_idempotence_the_node_suite_finds_a_duplicate() -> None:

@@ -3,6 +3,10 @@
 The model suites prove that the checks find real bugs; these small tests prove that every
 predicate can fail at all, including the ones no bug flag breaks (IDEM-1, IDEM-2, IDEM-6), and
 that each reports what a student needs to find the fault.  Snapshots are written out by hand.
+
+Spec IDs: IDEM-1..6, ORDER-1, ORDER-2.
+
+Simplified from Kafka: Kafka states none of these formally.
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ keeps the catalogue, the dataclass and the teeth tests in step.
 
 This module sits in the lowest layer (beside ``ids`` and ``errors``), not where DESIGN §2's table
 lists it, because every layer that hosts a bug (``log``, ``broker``, ``client``...) must read it.
+
+Spec IDs: none maintained; each catalogue entry names the IDs its flag breaks.
+
+Simplified from Kafka: Kafka has no such switches; each flag re-creates a bug or unsafe choice
+from Kafka's history (its KAFKA-n ticket or KIP is in the entry) at the place the fix now lives.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ raises :class:`~glasskafka.errors.GlassKafkaError` naming the key, the value and
 an unknown key (with the nearest known names), a value of the wrong type, a value out of range.
 Nothing is half-applied: a config object is created only when every key is good.
 
+Spec IDs: none; the values it checks bound what the specs assume (for example
+``min.insync.replicas`` in REPL-5).
+
 Simplified from Kafka: glasskafka knows only the properties its nodes act on.  Kafka silently
 ignores unknown keys with a warning; glasskafka refuses them, because a student's typo
 (``min.insync.replica``) that silently keeps the default teaches the wrong lesson.

@@ -14,6 +14,8 @@ request after refreshing metadata.  Everything else is fatal for the request.
 ``GlassKafkaError`` is the one exception type that *user-facing* APIs (configuration loading, the
 command line, the client facades) raise for bad input; nodes themselves never raise it at peers.
 
+Spec IDs: none (the codes specs and nodes answer with).
+
 Simplified from Kafka: codes above 90 (KRaft, share groups, the next-generation consumer protocol
 of KIP-848) are not listed because no glasskafka node produces them.
 """

@@ -13,6 +13,8 @@ coordination service ``"zk"``, clients ``"producer-1"`` and so on.  Kafka itself
 brokers; clients are anonymous connections.  The simulator needs a name for every endpoint so a
 trace reads as a story.
 
+Spec IDs: none (the types every spec predicate is written in).
+
 Simplified from Kafka: Kafka also distinguishes topic ids (UUIDs, KIP-516) and broker epochs
 (KIP-380); glasskafka's ZooKeeper-era model names topics by string only.
 """

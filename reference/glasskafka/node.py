@@ -27,6 +27,8 @@ order sent and at most once; a network partition or a crash breaks the connectio
 in flight and tells both ends through ``on_connection_lost``.  A node that wants an answer after a
 broken connection must send again.
 
+Spec IDs: none; SIM-n (``specs/sim.py``) check that the drivers keep this contract.
+
 Simplified from Kafka: a real Kafka node multiplexes many TCP connections between the same pair
 (one per listener, and the replica fetcher threads have their own); glasskafka keeps one logical
 connection per ordered pair of nodes, which is enough for per-pair FIFO.

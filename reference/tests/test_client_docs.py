@@ -4,6 +4,10 @@
 generated configuration tables cover ``glasskafka.config`` only), so this test keeps that table
 and :class:`~glasskafka.client.producer_config.ProducerConfig` in step.  The Python examples on
 both pages are run, so the pages cannot show code that does not work.
+
+Spec IDs: none (documentation).
+
+Simplified from Kafka: Kafka's docs are not tested against its code.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ values, not properties: Kafka's ``UtilsTest.testMurmur2``
 (``clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java``), the
 ``java_murmur2_results`` of librdkafka's ``unittest_murmur2`` (``src/rdmurmur2.c``, which
 exercises every tail length), and the partitions ``reference/clients-and-groups.md`` §8 derives.
+
+Spec IDs: none (exact vectors).
+
+Simplified from Kafka: nothing; these are Kafka's numbers.
 """
 
 from __future__ import annotations

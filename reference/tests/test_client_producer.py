@@ -4,6 +4,10 @@ Each test is a short transcript: build a cluster of fake brokers (``FakeLayout``
 simulation run, and check the futures, the fake brokers' logs and the requests they saw.  The
 fakes run Kafka's real producer-state checks, so idempotence is tested end to end.  Faults are
 scripted per broker (``Fault``); connection loss and silence come from the simulator.
+
+Spec IDs: ORDER-1, ORDER-2 (shown as transcripts), IDEM-1, IDEM-3.
+
+Simplified from Kafka: fake brokers with one replica each stand in for a cluster.
 """
 
 from __future__ import annotations

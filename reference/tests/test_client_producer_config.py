@@ -1,4 +1,9 @@
-"""ProducerConfig: Kafka 3.7's defaults and the checks Kafka makes between properties."""
+"""ProducerConfig: Kafka 3.7's defaults and the checks Kafka makes between properties.
+
+Spec IDs: none (ORDER-2 is why idempotence is the default).
+
+Simplified from Kafka: only the properties glasskafka's producer acts on.
+"""
 
 from __future__ import annotations
 

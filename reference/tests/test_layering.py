@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"runtime"},
     {"history"},
     {"viz"},
+    {"exercises"},
     {"cli"},
 ]
 

@@ -5,6 +5,10 @@ Batches are built with the real record-batch encoder and read back with ``read_h
 table sees exactly what a broker's produce path would give it.  Snapshot bytes are an input
 surface (they come from disk), so they get hostile input: every truncation, every flipped bit and
 arbitrary bytes must raise :class:`CorruptSnapshotError`, never anything else.
+
+Spec IDs: IDEM-1..6 (the checks each invariant rests on).
+
+Simplified from Kafka: no transactions, so no control batches.
 """
 
 from __future__ import annotations

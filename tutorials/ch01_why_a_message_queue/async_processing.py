@@ -14,6 +14,11 @@ The time to write the event is measured in the simulator: a produce with ``acks=
 record.  The other times are assumptions, stated here: saving the user takes 50 ms, sending an
 SMS 300 ms, an email 200 ms.  The simulated network takes 1 to 5 ms per message; a real one in
 one data centre is in the same range, but a real broker also spends time on disks and threads.
+
+Spec IDs: none (a demonstration).
+
+Simplified from Kafka: the web server, the SMS service and the email service are lines of this
+script, not nodes; a real SMS service would be a consumer in its own group (chapter on groups).
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@ offset 0 to the same leader.  Nothing is delivered yet: the script lists the sim
 ``pending()`` choices, copies the whole simulation (``copy.deepcopy``), and plays the choices in
 two orders, one on each copy.  Both orders are legal -- the two requests travel on different
 connections, and network delays are arbitrary -- and they end differently.
+
+Spec IDs: none here; the controlled mode offers only connection heads (SIM-1).
+
+Simplified from Kafka: a real network interleaves the two requests as it likes, and a real test
+cannot choose; the simulator lets the script choose.
 """
 
 from __future__ import annotations
@@ -62,7 +67,9 @@ def play(cluster: KafkaCluster, first: str) -> None:
     """Deliver the request from ``first`` (a node id) first, then whatever is pending, in
     ``pending()``'s order, until nothing is; print each delivery and the two answers."""
     sim = cluster.sim
-    choice = next(c for c in sim.pending() if isinstance(c, DeliverMessage) and c.sender == first)
+    choice: Choice = next(
+        c for c in sim.pending() if isinstance(c, DeliverMessage) and c.sender == first
+    )
     while True:
         print(f"  {describe_choice(choice)}")
         sim.deliver(choice)

@@ -10,6 +10,11 @@ of the produce and the fetch drawn by ``glasskafka.viz.sequence.sequence_diagram
 per node, time flowing down, one arrow per delivered message.  The chapter shows the
 ``produce_and_fetch.dot`` kept beside this script, and the chapter's test checks that it is
 exactly what this script prints.
+
+Spec IDs: none (a picture).
+
+Simplified from Kafka: Kafka draws no pictures of its traffic; the style follows the sequence
+diagrams of Kafka's KIPs.
 """
 
 from __future__ import annotations

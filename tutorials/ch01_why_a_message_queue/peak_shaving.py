@@ -11,7 +11,9 @@ the topic ``orders`` on one broker, and a consumer reads from the topic at most 
 database can handle in 100 ms.  Each second the script prints what arrived, what the database
 processed, and how many requests wait in the topic (the consumer's *lag*).
 
-What is simplified: the database is a counter (200 requests per 100 ms), not a simulated node;
+Spec IDs: none (a demonstration).
+
+Simplified from Kafka: the database is a counter (200 requests per 100 ms), not a simulated node;
 the broker costs no time at all, where the course's queue takes 8000 a second; and the producer
 and consumer are the harness's scripted client, not Kafka's clients.
 """

@@ -10,6 +10,11 @@ It calls :func:`glasskafka.cli.quickstart.run_quickstart`, the function behind t
 brokers start in the simulator, a topic is created, three events are produced and consumed, the
 leader is killed and a new one elected, and each broker's log directory is listed.  The same
 seed prints the same text, in a fraction of a second of real time.
+
+Spec IDs: none (a demonstration).
+
+Simplified from Kafka: Kafka's quickstart starts real processes; this one runs in the simulator
+(see ``glasskafka/cli/quickstart.py``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ Three brokers start with the topic ``greetings`` (one partition, one replica).  
 of those two requests -- each line the simulated time, the node, and what happened -- and then
 checks the simulator's promise: the same seed tells the same story, event for event, and
 another seed may tell it with other network delays.
+
+Spec IDs: none here; determinism is the setting of SIM-1..5 (``specs/sim.py``).
+
+Simplified from Kafka: Kafka's brokers log to one file each, with wall-clock times; the
+simulator keeps one trace with one clock.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ them, as chapter 3 explains producers may).  Then:
 3. **decoupling** (解耦): ``analytics`` is retired and ``fraud-check`` joins, reading from the
    beginning; the order service does not change at all.
 
-What is simplified: here the script gives each member its partitions and keeps each group's
+Spec IDs: none (a demonstration).
+
+Simplified from Kafka: here the script gives each member its partitions and keeps each group's
 positions.  In Kafka a group's coordinator and assignor share out the partitions (chapter 7 and
 the consumer-group chapter), and the group commits its positions to ``__consumer_offsets``.
 """

@@ -242,14 +242,22 @@ class ReplicaFetcherManager:
         )
         followed.state = FetchState.FETCHING
 
-    def _envelope_to(
-        self, fetcher: ReplicaFetcher, body: FetchRequest | OffsetForLeaderEpochRequest
-    ) -> Send:
+    def _send(
+        self,
+        fetcher: ReplicaFetcher,
+        body: FetchRequest | OffsetForLeaderEpochRequest,
+        *,
+        kind: _Kind,
+        sent: list[tuple[TopicPartition, Epoch, Offset]],
+        effects: Effects,
+    ) -> None:
+        """Send ``body`` to the fetcher's leader and remember it as its one request in flight."""
         correlation_id = self.next_correlation_id
         self.next_correlation_id += 1
         client_id = f"broker-{self.local_broker_id}-fetcher-{fetcher.leader}"
         message = request(body, correlation_id=correlation_id, client_id=client_id)
-        return Send(to=broker_node_id(fetcher.leader), message=message)
+        effects.outputs.append(Send(to=broker_node_id(fetcher.leader), message=message))
+        fetcher.in_flight = _InFlight(correlation_id=correlation_id, kind=kind, sent=tuple(sent))
 
     def _send_epoch_lookup(
         self,
@@ -260,7 +268,7 @@ class ReplicaFetcherManager:
     ) -> None:
         sent = []
         by_topic: dict[str, list[OffsetForLeaderPartition]] = {}
-        for item in sorted(followed, key=lambda p: (p.topic, p.partition)):
+        for item in _in_order(followed):
             log = partitions[(item.topic, item.partition)].log
             sent.append(((item.topic, item.partition), item.leader_epoch, Offset(-1)))
             by_topic.setdefault(item.topic, []).append(
@@ -276,10 +284,7 @@ class ReplicaFetcherManager:
                 OffsetForLeaderTopic(topic=t, partitions=tuple(p)) for t, p in by_topic.items()
             ),
         )
-        effects.outputs.append(self._envelope_to(fetcher, body))
-        fetcher.in_flight = _InFlight(
-            correlation_id=self.next_correlation_id - 1, kind=_Kind.EPOCHS, sent=tuple(sent)
-        )
+        self._send(fetcher, body, kind=_Kind.EPOCHS, sent=sent, effects=effects)
 
     def _send_fetch(
         self,
@@ -290,7 +295,7 @@ class ReplicaFetcherManager:
     ) -> None:
         sent = []
         by_topic: dict[str, list[FetchPartition]] = {}
-        for item in sorted(followed, key=lambda p: (p.topic, p.partition)):
+        for item in _in_order(followed):
             partition = partitions[(item.topic, item.partition)]
             sent.append(((item.topic, item.partition), item.leader_epoch, partition.log_end_offset))
             by_topic.setdefault(item.topic, []).append(
@@ -309,10 +314,7 @@ class ReplicaFetcherManager:
             max_bytes=REPLICA_FETCH_RESPONSE_MAX_BYTES,
             topics=tuple(FetchTopic(topic=t, partitions=tuple(p)) for t, p in by_topic.items()),
         )
-        effects.outputs.append(self._envelope_to(fetcher, body))
-        fetcher.in_flight = _InFlight(
-            correlation_id=self.next_correlation_id - 1, kind=_Kind.FETCH, sent=tuple(sent)
-        )
+        self._send(fetcher, body, kind=_Kind.FETCH, sent=sent, effects=effects)
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -517,3 +519,8 @@ def _error(code: int) -> ErrorCode:
         return ErrorCode(code)
     except ValueError:
         return ErrorCode.UNKNOWN_SERVER_ERROR
+
+
+def _in_order(followed: list[FetcherPartition]) -> list[FetcherPartition]:
+    """Partitions by (topic, partition), so requests never depend on dict order (DESIGN §7)."""
+    return sorted(followed, key=lambda item: (item.topic, item.partition))

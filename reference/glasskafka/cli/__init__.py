@@ -34,6 +34,7 @@ COMMANDS: tuple[str, ...] = (
     "cluster",
     "topics",
     "zk-shell",
+    "exercise",
 )
 """Subcommand modules of ``glasskafka.cli``, in help order."""
 

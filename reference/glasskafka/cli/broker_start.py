@@ -22,7 +22,12 @@ import argparse
 import asyncio
 import sys
 
-from glasskafka.config import BrokerConfig, config_from_properties, parse_overrides, parse_properties
+from glasskafka.config import (
+    BrokerConfig,
+    config_from_properties,
+    parse_overrides,
+    parse_properties,
+)
 from glasskafka.errors import GlassKafkaError
 from glasskafka.runtime.broker_process import serve_broker
 from glasskafka.runtime.logs import configure_logging

@@ -86,9 +86,8 @@ def _up(args: argparse.Namespace, directory: Path) -> int:
         overrides=parse_overrides(args.override),
     )
     for process in processes:
-        print(
-            f"Started {process.name} on {process.address} (pid {process.pid}, log {process.log_file})"
-        )
+        where = f"(pid {process.pid}, log {process.log_file})"
+        print(f"Started {process.name} on {process.address} {where}")
     brokers = [p.address for p in processes if p.name.startswith("broker-")]
     zookeeper = next(p.address for p in processes if p.name == "zookeeper")
     print(f"bootstrap.servers={','.join(brokers)}")

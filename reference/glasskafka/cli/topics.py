@@ -15,8 +15,9 @@ since Kafka 2.2 (KIP-377): Metadata from a bootstrap server, then CreateTopics o
 the broker Metadata names as the controller.  ``--partitions`` and ``--replication-factor`` left
 out mean the brokers' ``num.partitions`` and ``default.replication.factor`` (KIP-464, sent as -1).
 Like Kafka's broker, which answers CreateTopics only once the new partitions have leaders, the
-command returns after Metadata shows the topic with a leader for every partition (or, after
-``--delete``, no longer shows it), so a ``--describe`` right after a ``--create`` sees the topic.
+command returns after every broker's Metadata shows the topic with a leader for every partition
+(or, after ``--delete``, no longer shows it), so the next command sees it whichever broker it
+asks.
 
 Output, exactly as Kafka prints it: ``Created topic topic1.``; for ``--describe`` a summary line
 ``Topic: topic1<TAB>PartitionCount: 1<TAB>ReplicationFactor: 1<TAB>Configs: `` and then one line per
@@ -39,7 +40,12 @@ import time
 
 from glasskafka.config import parse_overrides
 from glasskafka.errors import ErrorCode, GlassKafkaError
-from glasskafka.protocol.messages.metadata import MetadataResponse, MetadataResponseTopic
+from glasskafka.protocol.messages.metadata import (
+    MetadataRequest,
+    MetadataRequestTopic,
+    MetadataResponse,
+    MetadataResponseTopic,
+)
 from glasskafka.protocol.messages.topic_admin import (
     CreatableTopic,
     CreatableTopicConfig,
@@ -139,16 +145,28 @@ def _delete(client: KafkaClient, name: str, *, if_exists: bool) -> None:
 
 
 def _settle(client: KafkaClient, name: str, *, present: bool) -> None:
-    """Wait until Metadata shows ``name`` with every leader (or no longer shows it)."""
+    """Wait until every broker's Metadata shows ``name`` with a leader for every partition (or,
+    after a delete, no longer shows it), so the next command sees it whichever broker it asks."""
     deadline = time.monotonic() + _SETTLE_S
     while time.monotonic() < deadline:
-        topics = [t for t in client.metadata([name]).topics if t.error_code == ErrorCode.NONE]
-        ready = bool(topics) and all(p.leader_id >= 0 for p in topics[0].partitions)
-        if ready == present:
+        brokers = client.metadata([]).brokers
+        if brokers and all(
+            _shows(client, (b.host, b.port), name) == present for b in brokers
+        ):
             return
         time.sleep(0.1)
     state = "have leaders" if present else "be gone"
     raise TopicCommandError(f"Topic '{name}' did not {state} within {_SETTLE_S:.0f} s")
+
+
+def _shows(client: KafkaClient, address: tuple[str, int], name: str) -> bool:
+    """Whether the broker at ``address`` knows ``name`` and a leader for each partition."""
+    wanted = (MetadataRequestTopic(name=name),)
+    body = MetadataRequest(topics=wanted, allow_auto_topic_creation=False)  # never re-create it
+    answer = client.request(address, body)
+    assert isinstance(answer, MetadataResponse)
+    topics = [t for t in answer.topics if t.error_code == ErrorCode.NONE]
+    return bool(topics) and all(p.leader_id >= 0 for p in topics[0].partitions)
 
 
 def _describe(client: KafkaClient, name: str | None, *, if_exists: bool) -> list[str]:

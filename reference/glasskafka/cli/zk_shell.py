@@ -29,6 +29,7 @@ import asyncio
 import re
 import sys
 
+from glasskafka.errors import GlassKafkaError
 from glasskafka.runtime.shell_process import run_shell
 from glasskafka.runtime.zk_wire import parse_zookeeper_connect
 
@@ -45,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Connect to the coordination service and run zkCli.sh commands: ls, create, "
         "get, set, delete, stat, quit.",
     )
-    parser.add_argument("-server", dest="server", metavar="HOST:PORT", help="default localhost:2181")
+    parser.add_argument(
+        "-server", dest="server", metavar="HOST:PORT", help="default localhost:2181"
+    )
     parser.add_argument(
         "-c", dest="commands", action="append", metavar="COMMAND", help="run COMMAND (repeatable)"
     )
@@ -54,14 +57,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    server: str | None = args.server
+    options: list[str] = list(args.commands or [])
     words: list[str] = list(args.words)
-    server = args.server
-    if server is None and words and _ADDRESS.match(words[0]):
-        server = words.pop(0)
+    # argparse stops at the first positional word; ``-server``/``-c`` may still follow an address.
+    while words:
+        if words[0] in ("-server", "-c") and len(words) >= 2:
+            flag, value = words.pop(0), words.pop(0)
+            if flag == "-c":
+                options.append(value)
+            else:
+                server = value
+        elif server is None and _ADDRESS.match(words[0]):
+            server = words.pop(0)
+        elif words[0] in ("-server", "-c"):
+            raise GlassKafkaError(f"option {words[0]} needs a value")
+        else:
+            break
     address = parse_zookeeper_connect(server or "localhost:2181", key="-server")
-    commands: list[str] | None = list(args.commands) if args.commands else None
+    commands: list[str] | None = options or None
     if words:
-        commands = [*(commands or []), " ".join(_quoted(word) for word in words)]
+        commands = [*options, " ".join(_quoted(word) for word in words)]
     return asyncio.run(run_shell(address, commands, out=sys.stdout))
 
 

@@ -55,4 +55,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve_coordination(config))
     except OSError as error:
-        raise GlassKafkaError(f"cannot listen on clientPort {config.client_port}: {error}") from None
+        raise GlassKafkaError(
+            f"cannot listen on clientPort {config.client_port}: {error}"
+        ) from None

@@ -15,6 +15,8 @@ Read it in this order:
 
 ``docs/concepts/producer.md`` and ``docs/concepts/idempotence.md`` tell the story.
 
+Spec IDs: ORDER-1, IDEM-1..3 (the producer's half); see each module.
+
 Simplified from Kafka: the consumer and admin clients are not written yet; see each module's
 own note for what the producer leaves out.
 """

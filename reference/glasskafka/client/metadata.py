@@ -95,14 +95,6 @@ class ClusterView:
         leader = state.leaders[partition]
         return leader if leader >= 0 else None
 
-    def forget_leader(self, name: str, partition: int) -> None:
-        """Mark a partition leaderless after its leader said it is not (until new metadata)."""
-        state = self.topics.get(name)
-        if state is not None and 0 <= partition < len(state.leaders):
-            leaders = list(state.leaders)
-            leaders[partition] = -1
-            self.topics[name] = TopicState(error=state.error, leaders=tuple(leaders))
-
 
 def _code(number: int) -> ErrorCode:
     try:

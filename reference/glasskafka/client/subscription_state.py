@@ -100,13 +100,10 @@ class SubscriptionState:
     # -- subscribing ----------------------------------------------------------------------------
 
     def _switch(self, new: SubscriptionType) -> None:
-        if self.type not in (SubscriptionType.NONE, new) and {self.type, new} != {
-            SubscriptionType.AUTO_TOPICS,
-            SubscriptionType.AUTO_PATTERN,
-        }:
+        if self.type not in (SubscriptionType.NONE, new):
             raise GlassKafkaError(
-                f"this consumer already uses {self.type.value}; subscribe() and assign() "
-                "cannot be mixed (call unsubscribe() first)"
+                f"this consumer already uses {self.type.value}, not {new.value}: topics, a "
+                "pattern and assign() cannot be mixed (call unsubscribe() first)"
             )
         self.type = new
 

@@ -8,6 +8,11 @@ decisions), ``batch`` (LeaderAndIsr, UpdateMetadata and StopReplica), ``channel`
 ``watchers`` (the watched lists), ``deletion`` (topic deletion), ``reactions`` (what each change
 means), ``admin`` (client requests) and ``controller`` (:class:`ControllerRole`, which ties them
 together).  ``docs/concepts/controller.md`` tells the story.
+
+Spec IDs: CTRL-1 (controller fencing), and the leader choices REPL-4 and REPL-7 judge.
+
+Simplified from Kafka: see each module's own note; the largest omissions are partition
+reassignment, preferred-leader election and controlled shutdown.
 """
 
 from glasskafka.controller.context import LeadershipGrant

@@ -28,6 +28,8 @@ JSON is written with sorted keys and no spaces, so equal states give equal bytes
 Decoders raise :class:`ZnodeFormatError` for anything malformed: a znode may have been written by
 a student with ``zk-shell``.
 
+Spec IDs: none; CTRL-1 fences on the controller epoch these encodings carry.
+
 Simplified from Kafka: registrations carry one PLAINTEXT endpoint, no rack, no JMX port; topic
 assignments have no ``adding_replicas``/``removing_replicas`` (no reassignment).
 """

@@ -30,6 +30,8 @@ Malformed lines get ``zkCli.sh``'s answers: the command's usage string when argu
 path messages (``Path must start with / character``), and for an unknown command the command list
 followed by ``Command not found: Command not found <name>``.  ``help`` prints the list alone.
 
+Spec IDs: none; the shell prints what the service answers, which COORD-1 .. COORD-9 check.
+
 Simplified from Kafka: ``zkCli.sh`` also has ``-R`` (recursive ``ls``), ``-b``/``-x`` (base64 and
 hex data), ACLs, quotas, ``sync``, ``history``/``redo`` and more; glasskafka's shell keeps the
 commands the course uses.  Where ``zkCli.sh`` 3.6 crashes on a version that is not a number, this

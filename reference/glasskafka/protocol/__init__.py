@@ -14,6 +14,11 @@ Read it in this order:
 
 The package has no I/O: it turns bytes into messages and back, and the runtime that owns the
 sockets decides what to do with them.  ``docs/concepts/wire-protocol.md`` tells the story.
+
+Spec IDs: none.
+
+Simplified from Kafka: only the non-flexible versions of each API (no tagged fields), and no
+SASL or TLS; ``apis`` says which APIs and versions.
 """
 
 from glasskafka.protocol.annotate import annotate_request, annotate_response

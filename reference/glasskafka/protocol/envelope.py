@@ -19,6 +19,8 @@ The ``api_key`` is not stored: it follows from the body's class
 glasskafka serves for that API, which is what two glasskafka nodes would negotiate with each
 other through ApiVersions.
 
+Spec IDs: none.
+
 Simplified from Kafka: Kafka's brokers talk to each other over separate connections for the
 controller, the replica fetchers and clients; glasskafka's network has one connection per ordered
 pair of nodes, so these share it (and its ordering).

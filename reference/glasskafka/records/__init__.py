@@ -6,6 +6,8 @@ transaction markers; ``compression`` holds gzip; ``varint`` the zigzag varints o
 format; ``crc`` a readable CRC-32C for study (production code uses the ``crc32c`` package).
 
 Simplified from Kafka: only magic 2, and only the gzip codec (see each module's own note).
+
+Spec IDs: none; LOG-1 and LOG-2 rely on the batch layout read here.
 """
 
 from glasskafka.records.batch import (

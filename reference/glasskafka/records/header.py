@@ -20,6 +20,8 @@ The CRC is CRC-32C over bytes 21 to the end.  ``baseOffset``, ``batchLength`` an
 ``partitionLeaderEpoch`` lie before byte 21, outside the CRC, which is why the leader can stamp
 offsets and epochs without recomputing it.
 
+Spec IDs: none; LOG-1 and LOG-2 rely on the offsets read here.
+
 Simplified from Kafka: magic 0 and 1 (the old message sets) are refused.  Kafka 4 writes only v2
 (KIP-724) and removed the request versions that carried the old formats (KIP-896); earlier brokers
 converted between formats.

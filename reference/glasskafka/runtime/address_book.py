@@ -110,7 +110,9 @@ class AddressBook(Node):
         return outputs
 
     def _list(self, now_ms: Millis) -> list[Output]:
-        step = self.client.get_children(BROKER_IDS_PATH, watch=True, ctx=_CHILDREN_CTX, now_ms=now_ms)
+        step = self.client.get_children(
+            BROKER_IDS_PATH, watch=True, ctx=_CHILDREN_CTX, now_ms=now_ms
+        )
         return self._step(step, now_ms)
 
     def _read(self, child: str, now_ms: Millis) -> list[Output]:
@@ -123,7 +125,9 @@ class AddressBook(Node):
         if completed.ctx == _CHILDREN_CTX and isinstance(response, GetChildrenResponse):
             if response.error is KeeperErrorCode.NONODE:
                 # Not created yet: an exists watch fires when the first broker creates it.
-                step = self.client.exists(BROKER_IDS_PATH, watch=True, ctx=_EXISTS_CTX, now_ms=now_ms)
+                step = self.client.exists(
+                    BROKER_IDS_PATH, watch=True, ctx=_EXISTS_CTX, now_ms=now_ms
+                )
                 return self._step(step, now_ms)
             children = sorted(c for c in response.children if c.isdigit())
             for gone in sorted(set(self.endpoints) - {BrokerId(int(c)) for c in children}):

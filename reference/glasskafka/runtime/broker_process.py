@@ -114,8 +114,9 @@ async def serve_broker(
     bugs: BugFlags = NO_BUGS,
     seed: int | None = None,
     stop: asyncio.Event | None = None,
+    signals: bool = True,
 ) -> int:
-    """Run one broker until ``stop`` is set (or SIGTERM/SIGINT); return the exit status.
+    """Run one broker until ``stop`` is set (or SIGTERM/SIGINT, if ``signals``); return 0.
 
     Raises :class:`GlassKafkaError` for a config it cannot run (see :func:`_checked`) and
     ``OSError`` if the listener's port is taken.
@@ -156,9 +157,12 @@ async def serve_broker(
     host.observers.append(_StateLog(node))
     await listener.start(bind_host, port)
     stop = stop or asyncio.Event()
-    _on_signals(loop, stop)
+    if signals:
+        _on_signals(loop, stop)
     name = f"[KafkaServer id={config.broker_id}]"
-    log.info("%s starting: log.dirs=%s zookeeper.connect=%s", name, log_dir, config.zookeeper_connect)
+    log.info(
+        "%s starting: log.dirs=%s zookeeper.connect=%s", name, log_dir, config.zookeeper_connect
+    )
     book.start()
     host.start()
     log.info("%s started, listening on %s", name, config.listeners)
@@ -195,10 +199,14 @@ class _StateLog:
         if node.registered != self.registered:
             self.registered = node.registered
             state = "registered at" if node.registered else "no longer registered at"
-            log.info("[KafkaServer id=%d] %s /brokers/ids/%d", node.broker_id, state, node.broker_id)
+            log.info(
+                "[KafkaServer id=%d] %s /brokers/ids/%d", node.broker_id, state, node.broker_id
+            )
         if node.controller.is_active != self.active:
             self.active = node.controller.is_active
-            what = f"active, epoch {node.controller.controller_epoch}" if self.active else "resigned"
+            what = (
+                f"active, epoch {node.controller.controller_epoch}" if self.active else "resigned"
+            )
             log.info("[Controller id=%d] %s", node.broker_id, what)
         for event in node.events:
             match event:

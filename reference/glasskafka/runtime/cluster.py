@@ -211,7 +211,9 @@ def _wait_for_port(process: ClusterProcess, timeout_s: float) -> None:
         with contextlib.suppress(OSError), socket.create_connection((host, int(port)), 0.5):
             return
         time.sleep(0.05)
-    raise GlassKafkaError(f"{process.name} did not listen within {timeout_s:.0f} s:\n{_tail(process)}")
+    raise GlassKafkaError(
+        f"{process.name} did not listen within {timeout_s:.0f} s:\n{_tail(process)}"
+    )
 
 
 def _wait_for_brokers(brokers: list[ClusterProcess], count: int, timeout_s: float) -> None:
@@ -229,7 +231,9 @@ def _wait_for_brokers(brokers: list[ClusterProcess], count: int, timeout_s: floa
             listed = {broker.node_id for broker in metadata.brokers}
             if len(listed) == count and metadata.controller_id in listed:
                 return
-            last = f"{len(listed)} of {count} brokers registered, controller {metadata.controller_id}"
+            last = (
+                f"{len(listed)} of {count} brokers registered, controller {metadata.controller_id}"
+            )
         time.sleep(0.2)
     raise GlassKafkaError(f"the cluster did not form within {timeout_s:.0f} s ({last})")
 

@@ -42,9 +42,9 @@ log = logging.getLogger("glasskafka.runtime.coordination")
 
 
 async def serve_coordination(
-    config: CoordinationConfig, *, stop: asyncio.Event | None = None
+    config: CoordinationConfig, *, stop: asyncio.Event | None = None, signals: bool = True
 ) -> int:
-    """Run the coordination service until ``stop`` is set (or SIGTERM/SIGINT).
+    """Run the coordination service until ``stop`` is set (or SIGTERM/SIGINT, if ``signals``).
 
     Raises :class:`~glasskafka.errors.GlassKafkaError` for inconsistent session timeouts and
     ``OSError`` if ``clientPort`` is taken.
@@ -63,7 +63,7 @@ async def serve_coordination(
     host.outboxes.append(listener)
     port = await listener.start("", config.client_port)
     stop = stop or asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT) if signals else ():
         try:
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):

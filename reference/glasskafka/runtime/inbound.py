@@ -38,7 +38,7 @@ from typing import Protocol
 from glasskafka.ids import NodeId
 from glasskafka.node import Message
 from glasskafka.runtime.host import NodeHost
-from glasskafka.runtime.streams import FrameHandler, FramedProtocol
+from glasskafka.runtime.streams import FramedProtocol, FrameHandler
 
 __all__ = ["Conversation", "Listener", "listen_hosts"]
 

@@ -41,7 +41,11 @@ from glasskafka.protocol.errors import CodecError
 from glasskafka.protocol.framing import MIN_RESPONSE_SIZE, SIZE_PREFIX_BYTES, check_frame_size
 from glasskafka.protocol.headers import RequestHeader
 from glasskafka.protocol.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
-from glasskafka.protocol.messages.metadata import MetadataRequest, MetadataRequestTopic, MetadataResponse
+from glasskafka.protocol.messages.metadata import (
+    MetadataRequest,
+    MetadataRequestTopic,
+    MetadataResponse,
+)
 from glasskafka.protocol.messages.topic_admin import (
     CreateTopicsRequest,
     CreateTopicsResponse,
@@ -110,7 +114,9 @@ class BrokerConnection:
             if low <= high:
                 return high
         host, port = self.address
-        raise GlassKafkaError(f"broker {host}:{port} does not speak {api.name} at any version we do")
+        raise GlassKafkaError(
+            f"broker {host}:{port} does not speak {api.name} at any version we do"
+        )
 
     def request(self, body: Message) -> Message:
         """Send ``body`` at the negotiated version and return the answer's body."""

@@ -107,7 +107,7 @@ class KafkaConversation:
             header, body = decode_request(frame, max_bytes=self.max_request_bytes)
         except UnsupportedRequestError as error:
             if error.answerable:
-                self.log.info("%s sent %s; answering UNSUPPORTED_VERSION", self.peer, error)
+                self.log.debug("%s: %s; answering UNSUPPORTED_VERSION (KIP-511)", self.peer, error)
                 self.slots.append(
                     _Slot(
                         correlation_id=error.header.correlation_id,
@@ -165,7 +165,11 @@ class KafkaConversation:
             self.log.error("%s is not an answer; not sent to %s", type(message).__name__, self.peer)
             return
         slot = next(
-            (s for s in self.slots if s.frame is None and s.correlation_id == message.correlation_id),
+            (
+                s
+                for s in self.slots
+                if s.frame is None and s.correlation_id == message.correlation_id
+            ),
             None,
         )
         if slot is None:
@@ -198,4 +202,3 @@ class KafkaConversation:
 
     def on_closed(self, stream: FramedProtocol, reason: str) -> None:
         self.slots.clear()
-

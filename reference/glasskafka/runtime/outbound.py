@@ -79,7 +79,9 @@ class Link:
         try:
             frame = self.codec.encode(message)
         except ValueError as error:
-            self.links.log.error("cannot send %s to %s: %s", type(message).__name__, self.peer, error)
+            self.links.log.error(
+                "cannot send %s to %s: %s", type(message).__name__, self.peer, error
+            )
             return
         if self.state == "open" and self.stream is not None:
             self.stream.write_frame(frame)

@@ -149,7 +149,9 @@ async def run_shell(
         lambda: session.node.shell.client.state is ClientState.CONNECTED, connect_timeout_s
     )
     if not connected:
-        out.write(f"Unable to connect to {server[0]}:{server[1]} within {connect_timeout_s:.0f} s\n")
+        out.write(
+            f"Unable to connect to {server[0]}:{server[1]} within {connect_timeout_s:.0f} s\n"
+        )
         session.host.stop()
         session.links.close()
         return 1

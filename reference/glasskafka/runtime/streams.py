@@ -117,7 +117,9 @@ class FramedProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.closed_reason is None:
             self.closed_reason = "closed by the peer" if exc is None else f"lost: {exc}"
-            self.log.debug("connection %s (%s) %s", self.name, self.peer_address, self.closed_reason)
+            self.log.debug(
+                "connection %s (%s) %s", self.name, self.peer_address, self.closed_reason
+            )
         self.transport = None
         self.handler.on_closed(self, self.closed_reason)
 

@@ -12,6 +12,8 @@ later read, but a machine crash keeps only what :meth:`Disk.fsync` made durable.
 ``delete`` are durable when they return: Kafka's checkpoint pattern (write a temporary file, fsync
 it, rename it over the old one) then gives an atomic replace.
 
+Spec IDs: none here; SIM-5 checks ``SimDisk``'s side of the durability contract.
+
 Simplified from real file systems: POSIX needs an ``fsync`` of the *directory* to make a rename
 or a new directory entry durable; glasskafka folds that into ``rename`` and ``make_dirs``.
 Kafka's index files are memory-mapped and preallocated; glasskafka appends to them instead.

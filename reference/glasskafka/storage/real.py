@@ -11,6 +11,13 @@ target directory, which is what makes a rename durable on Linux.  Whatever the o
 refuses (a missing parent directory, a directory where a file is expected, a file in the way of
 a directory) becomes the :class:`DiskError` of the ``Disk`` contract, naming the path, so both
 disks fail alike (``reference/tests/test_storage_contract.py``).
+
+Spec IDs: none.
+
+Simplified from Kafka: Kafka's ``FileRecords`` reads through a ``FileChannel`` and serves fetches
+with zero-copy ``sendfile``; ``RealDisk`` reads into ``bytes``.  Kafka also preallocates and
+memory-maps index files, and survives a failed log directory (KIP-112); an I/O error here is a
+``DiskError`` for the caller.
 """
 
 from __future__ import annotations

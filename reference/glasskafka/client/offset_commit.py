@@ -1,0 +1,262 @@
+"""Committing positions (sync, async, auto) and reading committed offsets back.
+
+Theory of operation
+-------------------
+A commit tells the group where to resume: for each partition, the *next* offset to read
+(``KafkaConsumer.commitSync`` javadoc: "the committed offset should be the next message your
+application will consume, i.e. lastProcessedMessageOffset + 1").  Commits go to the group
+coordinator as OffsetCommit, carrying the member id and generation so the coordinator can refuse
+a member that has been left behind (GROUP-3); a consumer that uses ``assign()`` sends generation
+-1 and no member id (``ConsumerCoordinator.sendOffsetCommitRequest``).  A group member commits
+only while its group is Stable: during a rebalance it does not know whether the partitions are
+still its own, and Kafka fails such a commit before sending it.
+
+Three ways to commit, one machinery (:class:`OffsetCommitter`):
+
+* ``commit_sync`` -- a blocking call: retriable errors (coordinator moving, loading) are retried
+  after ``retry.backoff.ms`` until ``default.api.timeout.ms``; ILLEGAL_GENERATION,
+  UNKNOWN_MEMBER_ID and REBALANCE_IN_PROGRESS fail it (Kafka's ``CommitFailedException`` and
+  ``RebalanceInProgressException``);
+* ``commit_async`` -- sent once; its callback gets the outcome, and errors are not retried;
+* ``enable.auto.commit`` -- every ``auto.commit.interval.ms``, *at the start of a poll*, the
+  positions reached by the polls before it are committed asynchronously; also synchronously
+  before the consumer gives up partitions in a rebalance, and when it closes.  Because the
+  application processes a poll's records before it polls again, an auto-commit never covers a
+  record that was not yet handed to the application in an earlier poll: at-least-once, with the
+  records after the last commit redelivered after a crash (``reference/delivery-semantics.md``
+  §9: auto-commit commits the *previous* poll's offsets).
+
+Reading back: a newly assigned partition has no position; the consumer asks the coordinator for
+the committed offset (OffsetFetch) and starts there, or, with none committed, resets by
+``auto.offset.reset`` (``none`` makes the next poll raise).  The bug flag
+``resume_after_committed`` acts in :func:`apply_committed`.
+
+Spec IDs: DELIV-1 (at-least-once per group) depends on committing only processed positions and
+resuming exactly at the committed offset.
+
+Simplified from Kafka: no leader epoch is committed or validated (KIP-320), no
+``require_stable`` on OffsetFetch (KIP-447), and commit callbacks run inside the consumer's input
+rather than on the next poll.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from glasskafka.bugs import BugFlags
+from glasskafka.client.consumer_config import ConsumerConfig
+from glasskafka.client.subscription_state import (
+    FetchState,
+    OffsetResetStrategy,
+    SubscriptionState,
+)
+from glasskafka.errors import ErrorCode
+from glasskafka.ids import PartitionId, TopicName, TopicPartition
+from glasskafka.protocol.messages.committed_offsets import (
+    OffsetCommitRequest,
+    OffsetCommitRequestPartition,
+    OffsetCommitRequestTopic,
+    OffsetCommitResponse,
+    OffsetFetchRequest,
+    OffsetFetchRequestTopic,
+    OffsetFetchResponse,
+)
+
+__all__ = [
+    "CommitCallback",
+    "CommitMode",
+    "CommitOutcome",
+    "InFlightCommit",
+    "OffsetCommitter",
+    "apply_committed",
+    "commit_error",
+    "committed_offsets",
+    "offset_commit_request",
+    "offset_fetch_request",
+]
+
+CommitCallback = Callable[[Mapping[TopicPartition, int], ErrorCode], None]
+"""``OffsetCommitCallback.onComplete``: the offsets, and NONE or the error."""
+
+_RETRY_COMMIT = frozenset(
+    {
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.NOT_COORDINATOR,
+        ErrorCode.REQUEST_TIMED_OUT,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.NETWORK_EXCEPTION,
+    }
+)
+
+
+class CommitMode(enum.Enum):
+    """How a commit was asked for."""
+
+    SYNC = "sync"
+    ASYNC = "async"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitOutcome:
+    """What became of one commit."""
+
+    commit_id: int
+    mode: CommitMode
+    offsets: dict[TopicPartition, int]
+    error: ErrorCode
+
+    @property
+    def retriable(self) -> bool:
+        return self.error in _RETRY_COMMIT
+
+
+@dataclass(slots=True, kw_only=True)
+class InFlightCommit:
+    """A commit sent and not answered yet."""
+
+    mode: CommitMode
+    offsets: dict[TopicPartition, int]
+    callback: CommitCallback | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class OffsetCommitter:
+    """Commits in flight, the auto-commit clock, and committed-offset lookups in flight."""
+
+    next_auto_commit_ms: int
+    in_flight: dict[int, InFlightCommit] = field(default_factory=dict)
+    next_commit_id: int = 1
+    looking_up: set[TopicPartition] = field(default_factory=set)
+
+    def auto_commit_due(self, now_ms: int, config: ConsumerConfig) -> bool:
+        """Whether an auto-commit is due now; if so, the next one is an interval away."""
+        if now_ms < self.next_auto_commit_ms:
+            return False
+        self.next_auto_commit_ms = now_ms + config.auto_commit_interval_ms
+        return True
+
+    def start(
+        self,
+        offsets: Mapping[TopicPartition, int],
+        mode: CommitMode,
+        callback: CommitCallback | None,
+    ) -> int:
+        """Remember a commit about to be sent; returns its id."""
+        commit_id = self.next_commit_id
+        self.next_commit_id += 1
+        self.in_flight[commit_id] = InFlightCommit(
+            mode=mode, offsets=dict(offsets), callback=callback
+        )
+        return commit_id
+
+    def finish(self, commit_id: int, error: ErrorCode) -> CommitOutcome | None:
+        """The commit's answer (or failure) arrived; runs its callback.  None if unknown."""
+        commit = self.in_flight.pop(commit_id, None)
+        if commit is None:
+            return None
+        if commit.callback is not None:
+            commit.callback(dict(commit.offsets), error)
+        return CommitOutcome(
+            commit_id=commit_id, mode=commit.mode, offsets=commit.offsets, error=error
+        )
+
+
+def offset_commit_request(
+    group_id: str, offsets: Mapping[TopicPartition, int], *, generation_id: int, member_id: str
+) -> OffsetCommitRequest:
+    """The OffsetCommit for ``offsets`` (topics and partitions in sorted order)."""
+    topics: dict[str, list[OffsetCommitRequestPartition]] = {}
+    for (topic, partition), offset in sorted(offsets.items()):
+        topics.setdefault(topic, []).append(
+            OffsetCommitRequestPartition(
+                partition_index=partition, committed_offset=offset, committed_metadata=""
+            )
+        )
+    return OffsetCommitRequest(
+        group_id=group_id,
+        generation_id=generation_id,
+        member_id=member_id,
+        topics=tuple(
+            OffsetCommitRequestTopic(name=t, partitions=tuple(ps)) for t, ps in topics.items()
+        ),
+    )
+
+
+def commit_error(response: OffsetCommitResponse) -> ErrorCode:
+    """The commit's outcome: NONE, or the first partition error (they share one cause)."""
+    for topic in response.topics:
+        for partition in topic.partitions:
+            if partition.error_code != ErrorCode.NONE:
+                return _code(partition.error_code)
+    return ErrorCode.NONE
+
+
+def offset_fetch_request(group_id: str, partitions: list[TopicPartition]) -> OffsetFetchRequest:
+    """OffsetFetch for ``partitions`` (grouped by topic, in the order given)."""
+    topics: dict[str, list[int]] = {}
+    for topic, partition in partitions:
+        topics.setdefault(topic, []).append(partition)
+    return OffsetFetchRequest(
+        group_id=group_id,
+        topics=tuple(
+            OffsetFetchRequestTopic(name=t, partition_indexes=tuple(ps)) for t, ps in topics.items()
+        ),
+    )
+
+
+def committed_offsets(
+    response: OffsetFetchResponse,
+) -> tuple[ErrorCode, dict[TopicPartition, int]]:
+    """The group error (or the first partition error), and each committed offset (-1: none)."""
+    top = _code(response.error_code)
+    offsets: dict[TopicPartition, int] = {}
+    for topic in response.topics:
+        for p in topic.partitions:
+            if top is ErrorCode.NONE:
+                top = _code(p.error_code)
+            offsets[(TopicName(topic.name), PartitionId(p.partition_index))] = p.committed_offset
+    return top, offsets
+
+
+def _code(value: int) -> ErrorCode:
+    try:
+        return ErrorCode(value)
+    except ValueError:
+        return ErrorCode.UNKNOWN_SERVER_ERROR
+
+
+def apply_committed(
+    committed: Mapping[TopicPartition, int],
+    subscriptions: SubscriptionState,
+    config: ConsumerConfig,
+    bugs: BugFlags,
+) -> str | None:
+    """Give each INITIALIZING partition its position: the committed offset, or a reset.
+
+    Returns an error for the next poll when a partition has no committed offset and
+    ``auto.offset.reset=none`` (Kafka's ``NoOffsetForPartitionException``), else None.
+    """
+    missing = []
+    for partition, offset in committed.items():
+        state = subscriptions.assignment.get(partition)
+        if state is None or state.fetch_state is not FetchState.INITIALIZING:
+            continue
+        if offset >= 0:
+            # Kafka resumes *at* the committed offset: it already means "the next to read".
+            # BUG FLAG resume_after_committed: read it as "the last processed" and skip one.
+            resume = offset + 1 if bugs.resume_after_committed else offset
+            subscriptions.seek(partition, resume)
+        elif config.auto_offset_reset == "none":
+            missing.append(f"{partition[0]}-{partition[1]}")
+        else:
+            subscriptions.request_reset(partition, OffsetResetStrategy(config.auto_offset_reset))
+    if missing:
+        return (
+            f"no committed offset for partition(s) {', '.join(missing)} and "
+            "auto.offset.reset=none; seek() to a position or choose earliest or latest"
+        )
+    return None

@@ -1,0 +1,191 @@
+"""Running a lab's checks with the student's code plugged into glasskafka.
+
+Theory of operation
+-------------------
+:func:`check_lab` takes the student's functions (from
+:func:`~glasskafka.exercises.workspace.load_student`) and, for the duration of the check only,
+patches every :class:`~glasskafka.exercises.lab.Substitution` of the lab with
+:func:`unittest.mock.patch`: the reference code now calls the student's function at the exact
+attribute it always looks up.  The patches are undone when the checks end, whatever happens.
+
+Each check runs in turn and becomes a :class:`~glasskafka.exercises.lab.CheckOutcome`:
+
+* it passes if it returns;
+* a :class:`~glasskafka.exercises.lab.LabFailure` gives its own story (inputs, expected, got);
+* an ``AssertionError`` from a spec (``"LOG-3 violated: ..."``) gives the spec's message as
+  *got*, and the shrunk example Hypothesis attached to it (``__notes__``: the falsifying
+  arguments, or the steps of a model run) as *inputs*;
+* any other exception was raised by the student's code (or by glasskafka because of what it
+  returned): it is reported with its type, message and the student's line, never a traceback.
+
+The model suites and the golden data live in the source checkout (``specs/``, ``model_tests/``,
+``reference/tests/``), not in the installed package.  :func:`source_checkout` finds that
+checkout next to the package and puts it on ``sys.path``; without one, such checks are reported
+as skipped, never as passed.
+
+The Hypothesis budget comes from the profile named by ``GLASSKAFKA_PROFILE`` (``ci``, ``dev``,
+``thorough``), unless the caller gives ``max_examples``.
+
+Spec IDs: none of its own.
+
+Simplified from Kafka: not applicable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+from hypothesis import settings
+
+from glasskafka.exercises.lab import (
+    Check,
+    CheckContext,
+    CheckOutcome,
+    Counterexample,
+    Lab,
+    LabFailure,
+    Student,
+)
+from glasskafka.exercises.workspace import describe_exception
+
+__all__ = ["Verdict", "check_lab", "check_settings", "source_checkout", "substituted"]
+
+_MAX_INPUT_LINES = 14
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """Every check's outcome, and any pictures drawn of the counterexample."""
+
+    lab: str
+    profile: str
+    outcomes: tuple[CheckOutcome, ...]
+    pictures: tuple[Path, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Whether no check failed (skipped checks are shown, but do not fail the lab)."""
+        return all(o.passed or o.skipped for o in self.outcomes)
+
+
+def source_checkout() -> Path | None:
+    """The repository root holding ``specs/`` and ``model_tests/``, put on ``sys.path``; or None.
+
+    The package lives at ``<root>/reference/glasskafka``, so the root is two levels up.
+    """
+    root = Path(__file__).resolve().parents[3]
+    if not ((root / "specs" / "catalogue.py").is_file() and (root / "model_tests").is_dir()):
+        return None
+    for entry in (str(root), str(root / "reference")):
+        if entry not in sys.path:
+            sys.path.append(entry)
+    return root
+
+
+def _profile() -> str:
+    """Load the Hypothesis profile of ``GLASSKAFKA_PROFILE`` (as the test directories do)."""
+    if source_checkout() is None:
+        return "hypothesis-default"
+    from model_tests.profiles import load_profile
+
+    return load_profile()
+
+
+def check_settings(context: CheckContext) -> settings:
+    """Hypothesis settings for one property or model run of a check."""
+    return settings(
+        settings.default,
+        max_examples=context.max_examples,
+        stateful_step_count=context.stateful_step_count,
+        deadline=None,
+        database=None,
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+
+
+@contextmanager
+def substituted(lab: Lab, student: Student) -> Iterator[None]:
+    """Patch every substitution point of ``lab`` with the student's code; undo on exit."""
+    with ExitStack() as stack:
+        for substitution in lab.substitutions:
+            stack.enter_context(mock.patch(substitution.target, substitution.build(student)))
+        yield
+
+
+def check_lab(
+    lab: Lab,
+    student: Student,
+    *,
+    student_path: Path,
+    max_examples: int | None = None,
+    picture_dir: Path | None = None,
+) -> Verdict:
+    """Run every check of ``lab`` on ``student``'s code; draw the failure if the lab can."""
+    profile = _profile()
+    context = CheckContext(
+        student=student,
+        max_examples=max_examples or settings.default.max_examples,
+        stateful_step_count=settings.default.stateful_step_count,
+        profile=os.environ.get("GLASSKAFKA_PROFILE", profile),
+    )
+    has_checkout = source_checkout() is not None
+    with substituted(lab, student):
+        outcomes = tuple(_run(check, context, student_path, has_checkout) for check in lab.checks)
+        pictures: list[Path] = []
+        failed = any(not o.passed and not o.skipped for o in outcomes)
+        if failed and lab.picture is not None and picture_dir is not None:
+            try:
+                pictures = lab.picture(student, picture_dir)
+            except Exception:  # a picture is a bonus: a student bug that breaks it is reported
+                pictures = []  # by the checks already
+    return Verdict(lab=lab.name, profile=profile, outcomes=outcomes, pictures=tuple(pictures))
+
+
+def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) -> CheckOutcome:
+    if check.needs_source_checkout and not has_checkout:
+        return CheckOutcome(
+            name=check.name,
+            kind=check.kind,
+            passed=False,
+            skipped="needs a glasskafka source checkout (specs/ and model_tests/)",
+        )
+    try:
+        check.run(context)
+    except LabFailure as failure:
+        story = Counterexample(inputs=failure.inputs, expected=failure.expected, got=failure.got)
+        return CheckOutcome(name=check.name, kind=check.kind, passed=False, counterexample=story)
+    except Exception as error:
+        return CheckOutcome(
+            name=check.name, kind=check.kind, passed=False, counterexample=_story(error, path)
+        )
+    return CheckOutcome(name=check.name, kind=check.kind, passed=True)
+
+
+def _story(error: Exception, path: Path) -> Counterexample:
+    """A counterexample from an exception and the example Hypothesis attached to it."""
+    notes = [
+        line
+        for note in getattr(error, "__notes__", [])
+        for line in str(note).splitlines()
+        if line.strip() and not line.startswith(("You can reproduce", "@reproduce_failure"))
+    ]
+    if len(notes) > _MAX_INPUT_LINES:
+        notes = [*notes[: _MAX_INPUT_LINES - 1], f"... ({len(notes) - _MAX_INPUT_LINES + 1} more)"]
+    inputs = "\n".join(notes) if notes else "(the check's fixed example)"
+    if isinstance(error, AssertionError):
+        message = str(error).strip() or "an assertion failed"
+        spec_id, _, rest = message.partition(" violated")
+        expected = f"{spec_id} holds" if rest else "the check's assertion holds"
+        return Counterexample(inputs=inputs, expected=expected, got=message)
+    if isinstance(error, NotImplementedError):
+        got = "NotImplementedError: the function is not written yet"
+    else:
+        got = describe_exception(error, path)
+    return Counterexample(inputs=inputs, expected="no exception", got=got)
