@@ -113,4 +113,3 @@ def _check(args: argparse.Namespace) -> int:
     )
     print(format_verdict(verdict), end="")
     return 0 if verdict.passed else 1
-

@@ -1,6 +1,6 @@
-"""Clients: the producer (and, later, the consumer and the admin client) as sans-IO nodes.
+"""Clients: the producer and the consumer as sans-IO nodes.
 
-Read it in this order:
+The producer's modules, in reading order (the consumer's modules describe themselves):
 
 * ``murmur2`` and ``partitioner`` -- which partition a record goes to;
 * ``serializers`` -- keys and values to bytes;
@@ -17,8 +17,7 @@ Read it in this order:
 
 Spec IDs: ORDER-1, IDEM-1..3 (the producer's half); see each module.
 
-Simplified from Kafka: the consumer and admin clients are not written yet; see each module's
-own note for what the producer leaves out.
+Simplified from Kafka: no admin client here; see each module's own note for what it leaves out.
 """
 
 from glasskafka.client.delivery import (

@@ -3,73 +3,76 @@
 Theory of operation
 -------------------
 :class:`ConsumerNode` is a :class:`~glasskafka.node.Node` that speaks Kafka's API messages to
-brokers named ``"broker-<id>"``.  Its API calls are inputs like any other.  Calls that block in
-Kafka -- ``poll(timeout)``, ``commit_sync``, ``committed`` and ``close`` -- *start* here and
-*finish* later: the driver runs the simulation until :attr:`ConsumerNode.result_ready`, then
-takes the outcome with :meth:`ConsumerNode.take_result` (which raises the call's error, as
-Kafka's call would throw).  One call at a time, as on Kafka's single application thread.
-``subscribe``, ``assign``, ``seek*``, ``position`` and ``commit_async`` return at once.
+brokers named ``"broker-<id>"``; its API calls are inputs like any other.  Calls that block in
+Kafka -- ``poll(timeout)``, ``commit_sync``, ``committed``, ``close`` -- *start* here and finish
+later: the driver runs the simulation until :attr:`~ConsumerNode.result_ready`, then calls
+:meth:`~ConsumerNode.take_result`, which raises the call's error as Kafka's call would throw.
+One call at a time, as on Kafka's single application thread; ``subscribe``, ``assign``,
+``seek*``, ``position`` and ``commit_async`` return at once.
 
-What happens inside, after every input (:meth:`ConsumerNode._progress`):
+After every input the node takes each step that is due (:meth:`ConsumerNode._progress`, the body
+of Kafka's ``poll`` loop): refresh metadata (``consumer_metadata.py``); take the group protocol's
+next step (``consumer_coordinator.py``), a *new* JoinGroup only inside ``poll()`` where the
+rebalance callbacks run; inside ``poll()``, a due **auto-commit** of the positions reached by
+*earlier* polls (``offset_commit.py``), position lookups, then up to ``max.poll.records``
+buffered records or new Fetches (``fetcher.py``); finally the timers for what comes next.
 
-1. metadata is refreshed when something is unknown or stale (leaders, partition counts,
-   topics matching a pattern);
-2. the group protocol takes its next step (``consumer_coordinator.py``) -- a new JoinGroup only
-   inside ``poll()``, where the rebalance callbacks run;
-3. inside ``poll()``: a due **auto-commit** of the positions reached by earlier polls
-   (``offset_commit.py``), position lookups for new partitions, then buffered records are
-   returned (at most ``max.poll.records``) or Fetches are sent (``fetcher.py``); the poll
-   finishes with records, with an error, or empty at its timeout;
-4. timers are set for what comes next: the call's deadline, the heartbeat, the next
-   auto-commit, ``max.poll.interval.ms``, retries.
+The application processes a poll's records before it polls again, and only earlier polls'
+positions are auto-committed, so a crash redelivers at most what came after the last commit
+(at-least-once).  With ``record_history`` the node remembers what a client could observe
+(``consumer_events.py``) for ``glasskafka.history`` to judge.
 
-The positions a poll returns are the application's to process: a record is *processed* when
-the application says so (outside the consumer), and only positions of earlier polls are
-auto-committed, so with ``enable.auto.commit`` a crash redelivers at most what was returned
-since the last commit (at-least-once).  With ``record_history`` the node keeps what a Kafka
-client could observe (polls, commits, rebalance callbacks, subscribe and assign) as
-:data:`ConsumerEvent` values, for ``glasskafka.history`` to judge.
+Spec IDs: DELIV-1 and DELIV-10 are the consumer's share.  The bug flag
+``auto_commit_current_poll`` acts in :meth:`ConsumerNode._progress_poll`;
+``resume_after_committed`` in ``offset_commit.py``.
 
-Spec IDs: DELIV-1 (no record below a committed offset goes unprocessed) and DELIV-10 (one owner
-per partition per generation) are the consumer's share; bug flags ``auto_commit_current_poll``
-(here) and ``resume_after_committed`` (``offset_commit.py``) break DELIV-1.
-
-Simplified from Kafka: no ``pause``/``resume``, no ``wakeup``, no request timeouts (a broken
-connection is reported by the network, DESIGN §3), no deserializers (records carry bytes) and
-no client-side session timeout; see each module's own note.
+Simplified from Kafka: no ``pause``/``resume``/``wakeup``, no request timeouts (a broken
+connection is reported by the network, DESIGN §3), bytes instead of deserializers, and no
+client-side session timeout; see each module's own note.
 """
 
 from __future__ import annotations
 
-import enum
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from glasskafka.bugs import NO_BUGS, BugFlags
+from glasskafka.client import offset_commit as commits
 from glasskafka.client.consumer_config import ConsumerConfig
-from glasskafka.client.consumer_coordinator import ConsumerCoordinator, RebalanceKind
-from glasskafka.client.fetcher import ConsumerRecord, Fetcher, drain
-from glasskafka.client.offset_commit import (
-    CommitCallback,
+from glasskafka.client.consumer_coordinator import ConsumerCoordinator
+from glasskafka.client.consumer_events import (
+    AssignEvent,
+    CallKind,
+    CallResult,
+    CloseResult,
     CommitMode,
-    OffsetCommitter,
-    apply_committed,
-    commit_error,
-    committed_offsets,
-    offset_commit_request,
-    offset_fetch_request,
+    ConsumerEvent,
+    ConsumerRebalanceListener,
+    PendingCall,
+    PollEvent,
+    PollResult,
+    RebalanceEvent,
+    RebalanceKind,
+    SubscribeEvent,
+    notify,
 )
+from glasskafka.client.consumer_metadata import ConsumerMetadata
+from glasskafka.client.fetcher import Fetcher, drain
+from glasskafka.client.offset_commit import CommitCallback, OffsetCommitter
 from glasskafka.client.subscription_state import (
     FetchState,
     OffsetResetStrategy,
     SubscriptionState,
+    SubscriptionType,
+    offsets_of,
+    partition_of,
 )
-from glasskafka.errors import ErrorCode, GlassKafkaError
-from glasskafka.ids import Millis, NodeId, PartitionId, TopicName, TopicPartition
+from glasskafka.errors import GlassKafkaError
+from glasskafka.ids import Millis, NodeId, TopicName, TopicPartition
 from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
 from glasskafka.protocol.apis import api_for
-from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse, request
+from glasskafka.protocol.envelope import KafkaResponse, request
 from glasskafka.protocol.messages.committed_offsets import (
     OffsetCommitResponse,
     OffsetFetchResponse,
@@ -79,181 +82,21 @@ from glasskafka.protocol.messages.find_coordinator import FindCoordinatorRespons
 from glasskafka.protocol.messages.group_membership import (
     HeartbeatResponse,
     JoinGroupResponse,
-    LeaveGroupResponse,
     SyncGroupResponse,
 )
 from glasskafka.protocol.messages.list_offsets import ListOffsetsResponse
-from glasskafka.protocol.messages.metadata import (
-    MetadataRequest,
-    MetadataRequestTopic,
-    MetadataResponse,
-)
+from glasskafka.protocol.messages.metadata import MetadataRequest, MetadataResponse
 
-__all__ = [
-    "AssignEvent",
-    "CallKind",
-    "CallResult",
-    "CommitEvent",
-    "CommitFailedError",
-    "CommitResult",
-    "CommittedResult",
-    "ConsumerEvent",
-    "ConsumerNode",
-    "ConsumerRebalanceListener",
-    "ConsumerRecord",
-    "NoOffsetForPartitionError",
-    "PollEvent",
-    "PollResult",
-    "RebalanceEvent",
-    "SubscribeEvent",
-]
+__all__ = ["ConsumerNode"]
 
 
-class NoOffsetForPartitionError(GlassKafkaError):
-    """No committed offset and ``auto.offset.reset=none`` (``NoOffsetForPartitionException``)."""
-
-
-class CommitFailedError(GlassKafkaError):
-    """A commit the group refused or that timed out (``CommitFailedException`` and kin)."""
-
-
-class CallKind(enum.Enum):
-    """The blocking calls, one of which may be in progress."""
-
-    POLL = "poll"
-    COMMIT_SYNC = "commit_sync"
-    COMMITTED = "committed"
-    CLOSE = "close"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PollResult:
-    """What ``poll()`` returned."""
-
-    records: tuple[ConsumerRecord, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommitResult:
-    """A ``commit_sync()`` that succeeded, with the offsets it committed."""
-
-    offsets: dict[TopicPartition, int]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommittedResult:
-    """``committed()``: each partition's committed offset, or None."""
-
-    offsets: dict[TopicPartition, int | None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CloseResult:
-    """``close()`` finished: the member left its group."""
-
-
-CallResult = PollResult | CommitResult | CommittedResult | CloseResult
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PollEvent:
-    """History: a poll that completed, with its records (or its error)."""
-
-    time_ms: int
-    records: tuple[ConsumerRecord, ...]
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommitEvent:
-    """History: a commit's outcome (``ErrorCode.NONE`` for success)."""
-
-    time_ms: int
-    mode: CommitMode
-    offsets: tuple[tuple[TopicPartition, int], ...]
-    error: ErrorCode
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RebalanceEvent:
-    """History: a rebalance callback ran, in a generation."""
-
-    time_ms: int
-    kind: RebalanceKind
-    partitions: tuple[TopicPartition, ...]
-    generation: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SubscribeEvent:
-    """History: ``subscribe()`` as a member of ``group``."""
-
-    time_ms: int
-    group: str
-    topics: tuple[str, ...]
-    pattern: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AssignEvent:
-    """History: ``assign()`` of exactly these partitions."""
-
-    time_ms: int
-    partitions: tuple[TopicPartition, ...]
-
-
-ConsumerEvent = PollEvent | CommitEvent | RebalanceEvent | SubscribeEvent | AssignEvent
-"""What a consumer with ``record_history`` remembers, in order."""
-
-
-class ConsumerRebalanceListener:
-    """Subclass and override to hear about rebalances (Kafka's ``ConsumerRebalanceListener``).
-
-    ``on_partitions_revoked`` may return offsets to commit before the partitions are given up,
-    the sans-IO form of calling ``commitSync`` inside the callback.
-    """
-
-    def on_partitions_revoked(
-        self, partitions: tuple[TopicPartition, ...]
-    ) -> Mapping[TopicPartition, int] | None:
-        del partitions
-        return None
-
-    def on_partitions_assigned(self, partitions: tuple[TopicPartition, ...]) -> None:
-        del partitions
-
-    def on_partitions_lost(self, partitions: tuple[TopicPartition, ...]) -> None:
-        del partitions
-
-
-@dataclass(slots=True, kw_only=True)
-class _Call:
-    kind: CallKind
-    deadline_ms: int
-    offsets: dict[TopicPartition, int] = field(default_factory=dict)
-    partitions: tuple[TopicPartition, ...] = ()
-    sent: int | None = None
-    retry_at_ms: int = 0
-
-
-@dataclass(slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class _Pending:
+    """A request in flight: where it went, what it asked, which commit it carries."""
+
     to: NodeId
     body: Message
-    commit_id: int | None = None
-    for_call: bool = False
-
-
-@dataclass(slots=True, kw_only=True)
-class _Metadata:
-    brokers: tuple[NodeId, ...] = ()
-    leaders: dict[TopicPartition, NodeId | None] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    wanted: set[str] = field(default_factory=set)
-    request: int | None = None
-    stale: bool = True
-    refreshed_ms: int = 0
-    retry_at_ms: int = 0
+    commit_id: int | None
 
 
 class ConsumerNode(Node):
@@ -285,10 +128,10 @@ class ConsumerNode(Node):
         self.committer = OffsetCommitter(next_auto_commit_ms=config.auto_commit_interval_ms)
         group = config.group_id
         self.coordinator = ConsumerCoordinator(group_id=group) if group is not None else None
-        self.metadata = _Metadata()
+        self.metadata = ConsumerMetadata()
         self.in_flight: dict[int, _Pending] = {}
         self.next_correlation = 0
-        self.call: _Call | None = None
+        self.call: PendingCall | None = None
         self.result: CallResult | GlassKafkaError | None = None
         self.last_poll_ms = 0
         self.closed = False
@@ -298,8 +141,7 @@ class ConsumerNode(Node):
     # -- the node contract ---------------------------------------------------------------------
 
     def on_start(self, now_ms: Millis) -> list[Output]:
-        self.now_ms = now_ms
-        self.last_poll_ms = now_ms
+        self.now_ms = self.last_poll_ms = now_ms
         self.committer.next_auto_commit_ms = now_ms + self.config.auto_commit_interval_ms
         return []
 
@@ -307,38 +149,41 @@ class ConsumerNode(Node):
         self.now_ms = now_ms
         if isinstance(message, KafkaResponse):
             pending = self.in_flight.pop(message.correlation_id, None)
-            if pending is not None and pending.to == sender and _answers(pending.body, message.body):
+            if (
+                pending is not None
+                and pending.to == sender
+                and _answers(pending.body, message.body)
+            ):
                 self._on_response(message.correlation_id, pending, message.body)
             elif pending is not None:
-                self._on_failure(pending)  # a mismatched answer counts as no answer
+                self._on_failure(pending)  # an answer of the wrong kind counts as none
         return self._step()
 
     def on_timer(self, name: str, now_ms: Millis) -> list[Output]:
         self.now_ms = now_ms
         self.timers.pop(name, None)
-        if name == "max-poll-interval":
-            self._maybe_leave_for_slow_polls()
+        polling = self.call is not None and self.call.kind is CallKind.POLL
+        if name == "max-poll-interval" and self.coordinator is not None and not polling:
+            self.coordinator.on_poll_timeout(self, self.last_poll_ms)
         return self._step()
 
     def on_connection_lost(self, peer: NodeId, now_ms: Millis) -> list[Output]:
         self.now_ms = now_ms
         for correlation in sorted(c for c, p in self.in_flight.items() if p.to == peer):
             self._on_failure(self.in_flight.pop(correlation))
-        if self.coordinator is not None and self.coordinator.coordinator == peer:
-            self.coordinator.mark_coordinator_unknown()
         return self._step()
 
-    # -- the API: subscribing ------------------------------------------------------------------
+    # -- the API: what to read -----------------------------------------------------------------
 
     def subscribe(self, topics: Iterable[str], now_ms: Millis) -> list[Output]:
         """``subscribe(topics)``: join the group and read what it assigns from these topics."""
         coordinator = self._group("subscribe()")
         self._enter(now_ms)
-        topics = list(topics)
-        if self.subscriptions.subscribe(topics):
+        chosen = tuple(sorted(set(topics)))
+        if self.subscriptions.subscribe(chosen):
             coordinator.request_rejoin()
         self.metadata.stale = True
-        self._record(SubscribeEvent(time_ms=now_ms, group=coordinator.group_id, topics=tuple(sorted(set(topics)))))
+        self.record(SubscribeEvent(time_ms=now_ms, group=coordinator.group_id, topics=chosen))
         return self._step()
 
     def subscribe_pattern(self, pattern: str, now_ms: Millis) -> list[Output]:
@@ -348,24 +193,25 @@ class ConsumerNode(Node):
         self.subscriptions.subscribe_pattern(pattern)
         coordinator.request_rejoin()
         self.metadata.stale = True
-        self._record(SubscribeEvent(time_ms=now_ms, group=coordinator.group_id, topics=(), pattern=pattern))
+        group = coordinator.group_id
+        self.record(SubscribeEvent(time_ms=now_ms, group=group, topics=(), pattern=pattern))
         return self._step()
 
     def assign(self, partitions: Iterable[tuple[str, int]], now_ms: Millis) -> list[Output]:
-        """``assign(partitions)``: read exactly these, without a group."""
+        """``assign(partitions)``: read exactly these, without joining a group."""
         self._enter(now_ms)
-        chosen = [_partition(topic, index) for topic, index in partitions]
+        chosen = [partition_of(topic, index) for topic, index in partitions]
         before = set(self.subscriptions.assignment)
         self.subscriptions.assign_from_user(chosen)
         self.fetcher.discard(before - set(chosen))
         self.metadata.stale = True
-        self._record(AssignEvent(time_ms=now_ms, partitions=tuple(chosen)))
+        self.record(AssignEvent(time_ms=now_ms, partitions=tuple(chosen)))
         return self._step()
 
     def unsubscribe(self, now_ms: Millis) -> list[Output]:
         """Give up every partition (revoke callbacks), leave the group, forget the subscription."""
         self._enter(now_ms)
-        if self.subscriptions.group_managed and self.coordinator is not None:
+        if self.subscriptions.group_managed:
             self._leave_group()
         self.fetcher.discard(set(self.subscriptions.assignment))
         self.subscriptions.unsubscribe()
@@ -375,72 +221,57 @@ class ConsumerNode(Node):
         """The partitions this consumer reads now."""
         return tuple(self.subscriptions.assignment)
 
-    # -- the API: positions --------------------------------------------------------------------
-
     def seek(self, partition: tuple[str, int], offset: int, now_ms: Millis) -> list[Output]:
         """Read ``partition`` from ``offset`` on."""
         self._enter(now_ms)
-        self.subscriptions.seek(_partition(*partition), offset)
+        self.subscriptions.seek(partition_of(*partition), offset)
         return self._step()
 
-    def seek_to_beginning(self, partitions: Iterable[tuple[str, int]], now_ms: Millis) -> list[Output]:
-        """Read these partitions from their log start offset (looked up at the next poll)."""
+    def seek_to_beginning(
+        self, partitions: Iterable[tuple[str, int]], now_ms: Millis
+    ) -> list[Output]:
+        """Read these partitions from their log start (looked up at the next poll)."""
         return self._reset(partitions, OffsetResetStrategy.EARLIEST, now_ms)
 
     def seek_to_end(self, partitions: Iterable[tuple[str, int]], now_ms: Millis) -> list[Output]:
         """Read these partitions from their high watermark (looked up at the next poll)."""
         return self._reset(partitions, OffsetResetStrategy.LATEST, now_ms)
 
-    def _reset(self, partitions: Iterable[tuple[str, int]], strategy: OffsetResetStrategy, now_ms: Millis) -> list[Output]:
+    def _reset(
+        self, partitions: Iterable[tuple[str, int]], strategy: OffsetResetStrategy, now_ms: Millis
+    ) -> list[Output]:
         self._enter(now_ms)
         for topic, index in partitions:
-            self.subscriptions.request_reset(_partition(topic, index), strategy)
+            self.subscriptions.request_reset(partition_of(topic, index), strategy)
         return self._step()
 
     def position(self, partition: tuple[str, int]) -> int | None:
         """The next offset a poll would return from ``partition``; None while looked up."""
-        return self.subscriptions.position(_partition(*partition))
+        return self.subscriptions.position(partition_of(*partition))
 
-    # -- the API: blocking calls ---------------------------------------------------------------
+    # -- the API: blocking calls and commits ---------------------------------------------------
 
     def poll(self, timeout_ms: int, now_ms: Millis) -> list[Output]:
-        """Start ``poll(timeout)``: finished with records, an error, or empty at the timeout."""
+        """Start ``poll(timeout)``: it ends with records, an error, or empty at the timeout."""
+        if self.subscriptions.type is SubscriptionType.NONE:
+            raise GlassKafkaError(
+                "poll(): the consumer is not subscribed to any topics or assigned any partitions"
+            )
         self._begin(CallKind.POLL, timeout_ms, now_ms)
-        if self.subscriptions.type.value == "none":
-            self.call = None
-            raise GlassKafkaError("poll(): the consumer is not subscribed to any topics or assigned any partitions")
         self.last_poll_ms = now_ms
         return self._step()
 
     def commit_sync(
-        self, now_ms: Millis, offsets: Mapping[tuple[str, int], int] | None = None, timeout_ms: int | None = None
+        self,
+        now_ms: Millis,
+        offsets: Mapping[tuple[str, int], int] | None = None,
+        timeout_ms: int | None = None,
     ) -> list[Output]:
         """Start ``commitSync``: the given offsets, or every current position."""
         self._group("commit_sync()")
-        self._begin(CallKind.COMMIT_SYNC, timeout_ms, now_ms)
-        assert self.call is not None
-        self.call.offsets = _offsets(offsets) if offsets is not None else self.subscriptions.all_consumed()
-        return self._step()
-
-    def committed(
-        self, partitions: Iterable[tuple[str, int]], now_ms: Millis, timeout_ms: int | None = None
-    ) -> list[Output]:
-        """Start ``committed(partitions)``: read the group's committed offsets."""
-        self._group("committed()")
-        self._begin(CallKind.COMMITTED, timeout_ms, now_ms)
-        assert self.call is not None
-        self.call.partitions = tuple(_partition(t, p) for t, p in partitions)
-        return self._step()
-
-    def close(self, now_ms: Millis, timeout_ms: int | None = None) -> list[Output]:
-        """Start ``close()``: auto-commit, revoke, leave the group; then refuse every call."""
-        self._begin(CallKind.CLOSE, timeout_ms, now_ms)
-        coordinator = self.coordinator
-        assert self.call is not None
-        if coordinator is not None and self.config.enable_auto_commit and self._may_commit():
-            self.call.offsets = self.subscriptions.all_consumed()
-        if not self.call.offsets:
-            self._finish_close()
+        chosen = offsets_of(offsets) if offsets is not None else self.subscriptions.all_consumed()
+        call = self._begin(CallKind.COMMIT_SYNC, timeout_ms, now_ms)
+        call.offsets = chosen
         return self._step()
 
     def commit_async(
@@ -452,8 +283,26 @@ class ConsumerNode(Node):
         """``commitAsync``: send the commit and return; ``callback`` gets the outcome."""
         self._group("commit_async()")
         self._enter(now_ms)
-        chosen = _offsets(offsets) if offsets is not None else self.subscriptions.all_consumed()
-        self._send_commit(chosen, CommitMode.ASYNC, callback)
+        chosen = offsets_of(offsets) if offsets is not None else self.subscriptions.all_consumed()
+        commits.send_commit(self, chosen, CommitMode.ASYNC, callback)
+        return self._step()
+
+    def committed(
+        self, partitions: Iterable[tuple[str, int]], now_ms: Millis, timeout_ms: int | None = None
+    ) -> list[Output]:
+        """Start ``committed(partitions)``: read the group's committed offsets."""
+        self._group("committed()")
+        chosen = tuple(partition_of(t, p) for t, p in partitions)
+        self._begin(CallKind.COMMITTED, timeout_ms, now_ms).partitions = chosen
+        return self._step()
+
+    def close(self, now_ms: Millis, timeout_ms: int | None = None) -> list[Output]:
+        """Start ``close()``: auto-commit, revoke, leave the group; then refuse every call."""
+        call = self._begin(CallKind.CLOSE, timeout_ms, now_ms)
+        if self.config.enable_auto_commit and commits.may_commit(self):
+            call.offsets = self.subscriptions.all_consumed()
+        if call.offsets:
+            call.sent = commits.send_commit(self, call.offsets, CommitMode.AUTO, None)
         return self._step()
 
     @property
@@ -465,47 +314,47 @@ class ConsumerNode(Node):
         """The finished call's result; raises its error, as the Kafka call would throw."""
         result, self.result = self.result, None
         if result is None:
-            raise GlassKafkaError("take_result(): no call has finished (check result_ready first)")
+            raise GlassKafkaError("take_result(): no call has finished (check result_ready)")
         if isinstance(result, GlassKafkaError):
             raise result
         return result
 
-    # -- the API's bookkeeping -----------------------------------------------------------------
+    # -- bookkeeping of calls ------------------------------------------------------------------
 
     def _enter(self, now_ms: Millis) -> None:
         if self.closed:
             raise GlassKafkaError(f"consumer {self.node_id} is closed")
         self.now_ms = now_ms
 
-    def _begin(self, kind: CallKind, timeout_ms: int | None, now_ms: Millis) -> None:
+    def _begin(self, kind: CallKind, timeout_ms: int | None, now_ms: Millis) -> PendingCall:
         self._enter(now_ms)
         if self.call is not None or self.result is not None:
             raise GlassKafkaError(
-                f"{kind.value}(): a {self.call.kind.value if self.call else 'finished'} call is not "
-                "taken yet; one call at a time, and take_result() after each"
+                f"{kind.value}(): the previous call has not been taken yet; one call at a "
+                "time, and take_result() after each"
             )
         timeout = self.config.default_api_timeout_ms if timeout_ms is None else timeout_ms
         if timeout < 0:
             raise GlassKafkaError(f"{kind.value}(timeout_ms={timeout}): a timeout is 0 or more")
-        self.call = _Call(kind=kind, deadline_ms=now_ms + timeout)
+        self.call = PendingCall(kind=kind, deadline_ms=now_ms + timeout)
+        return self.call
 
     def _group(self, api: str) -> ConsumerCoordinator:
         if self.coordinator is None:
-            raise GlassKafkaError(
-                f"{api} needs a consumer group: set group.id (the group management and offset "
-                "commit APIs need it)"
-            )
+            raise GlassKafkaError(f"{api} needs a consumer group: set group.id")
         return self.coordinator
 
-    def _finish(self, result: CallResult | GlassKafkaError) -> None:
+    def finish(self, result: CallResult | GlassKafkaError) -> None:
+        """The blocking call in progress is over (``CommitHost``)."""
         call, self.call = self.call, None
         self.result = result
         if call is not None and call.kind is CallKind.POLL:
             records = result.records if isinstance(result, PollResult) else ()
             error = str(result) if isinstance(result, GlassKafkaError) else None
-            self._record(PollEvent(time_ms=self.now_ms, records=records, error=error))
+            self.record(PollEvent(time_ms=self.now_ms, records=records, error=error))
 
-    def _record(self, event: ConsumerEvent) -> None:
+    def record(self, event: ConsumerEvent) -> None:
+        """Remember ``event`` if this consumer keeps a history."""
         if self.history is not None:
             self.history.append(event)
 
@@ -521,12 +370,13 @@ class ConsumerNode(Node):
     def _progress(self) -> None:
         """Take every step that is due now (the loop body of Kafka's ``poll``)."""
         call = self.call
-        if call is not None and call.kind is CallKind.POLL:
+        polling = call is not None and call.kind is CallKind.POLL
+        if polling:
             self.last_poll_ms = self.now_ms  # blocked inside poll() counts as polling
         self._maybe_refresh_metadata()
         coordinator = self.coordinator
-        if coordinator is not None and (self.subscriptions.group_managed or self._needs_coordinator()):
-            polling = call is not None and call.kind is CallKind.POLL
+        wanted = call is not None and call.kind is not CallKind.POLL
+        if coordinator is not None and (self.subscriptions.group_managed or wanted or polling):
             coordinator.poll(self, may_join=polling and self.subscriptions.group_managed)
         if call is None:
             return
@@ -534,188 +384,232 @@ class ConsumerNode(Node):
             case CallKind.POLL:
                 self._progress_poll(call)
             case CallKind.COMMIT_SYNC:
-                self._progress_commit_sync(call)
+                commits.progress_commit_sync(self, call)
             case CallKind.COMMITTED:
-                self._progress_committed(call)
+                commits.progress_committed(self, call)
             case CallKind.CLOSE:
-                self._progress_close(call)
+                if call.sent not in self.committer.in_flight or self.now_ms >= call.deadline_ms:
+                    self._finish_close()
 
-    def _progress_poll(self, call: _Call) -> None:
+    def _progress_poll(self, call: PendingCall) -> None:
         coordinator = self.coordinator
         if coordinator is not None and coordinator.fatal is not None:
-            self._finish(GlassKafkaError(coordinator.fatal))
+            self.finish(GlassKafkaError(coordinator.fatal))
             return
-        ready = not self.subscriptions.group_managed or (coordinator is not None and coordinator.stable)
+        ready = not self.subscriptions.group_managed or (
+            coordinator is not None and coordinator.stable
+        )
         # Kafka auto-commits at the start of poll(), before this poll returns any record: the
         # positions committed are those of earlier polls, already processed (offset_commit.py).
         if ready and not self.bugs.auto_commit_current_poll:
-            self._maybe_auto_commit()
-        self._update_positions()
+            commits.maybe_auto_commit(self)
+        commits.request_committed(self)
+        leaders = self.metadata.leaders(self.subscriptions.assignment)
+        for leader, body in self.fetcher.list_offsets_requests(
+            self.subscriptions, leaders, self.config
+        ):
+            self.send(leader, body)
         if self.fetcher.error is not None:
             error, self.fetcher.error = self.fetcher.error, None
-            self._finish(GlassKafkaError(error))
+            self.finish(error)
             return
         records = drain(self.fetcher, self.subscriptions, self.config.max_poll_records)
         if records:
             if ready and self.bugs.auto_commit_current_poll:
                 # BUG FLAG auto_commit_current_poll: commit the positions just reached, before
-                # the application has seen (let alone processed) these records.
-                self._maybe_auto_commit()
-            self._finish(PollResult(records=tuple(records)))
+                # the application has seen, let alone processed, these records.
+                commits.maybe_auto_commit(self)
+            self.finish(PollResult(records=tuple(records)))
         elif self.now_ms >= call.deadline_ms:
-            self._finish(PollResult(records=()))
+            self.finish(PollResult(records=()))
         # Fetch ahead, so the next poll finds data waiting (Kafka sends before it returns).
-        self._send_fetches()
-
-    def _update_positions(self) -> None:
-        """Committed offsets for new partitions, then ListOffsets for those that need a reset."""
-        initializing = self.subscriptions.in_state(FetchState.INITIALIZING)
-        coordinator = self.coordinator
-        if initializing and coordinator is None:
-            error = apply_committed(dict.fromkeys(initializing, -1), self.subscriptions, self.config, self.bugs)
-            if error is not None:
-                self.fetcher.error = error
-        elif initializing and coordinator is not None and coordinator.coordinator is not None:
-            asked = [tp for tp in initializing if tp not in self.committer.looking_up]
-            if asked:
-                self.committer.looking_up.update(asked)
-                body = offset_fetch_request(coordinator.group_id, asked)
-                self.send(coordinator.coordinator, body)
-        for leader, body in self.fetcher.list_offsets_requests(self.subscriptions, self._leaders(), self.config):
-            self.send(leader, body)
-
-    def _send_fetches(self) -> None:
-        for leader, body in self.fetcher.fetch_requests(self.subscriptions, self._leaders(), self.config):
+        for leader, body in self.fetcher.fetch_requests(self.subscriptions, leaders, self.config):
             self.send(leader, body)
         if self.fetcher.wants_metadata:
             self.fetcher.wants_metadata = False
             self.metadata.stale = True
 
-    def _needs_coordinator(self) -> bool:
-        call = self.call
-        waiting = call is not None and call.kind in (CallKind.COMMIT_SYNC, CallKind.COMMITTED, CallKind.CLOSE)
-        return waiting or bool(self.subscriptions.in_state(FetchState.INITIALIZING))
-
-    # -- commits -------------------------------------------------------------------------------
-
-    def _may_commit(self) -> bool:
-        if self.coordinator is None:
-            return False
-        return not self.subscriptions.group_managed or self.coordinator.generation_if_stable() is not None
-
-    def _maybe_auto_commit(self) -> None:
-        if self.coordinator is None or not self.config.enable_auto_commit:
-            return
-        if self.committer.auto_commit_due(self.now_ms, self.config):
-            positions = self.subscriptions.all_consumed()
-            if positions:
-                self._send_commit(positions, CommitMode.AUTO, None)
-
-    def _send_commit(
-        self, offsets: Mapping[TopicPartition, int], mode: CommitMode, callback: CommitCallback | None
-    ) -> int:
-        """Send an OffsetCommit now, or fail it at once if this member may not commit now."""
-        commit_id = self.committer.start(offsets, mode, callback)
-        coordinator = self.coordinator
-        assert coordinator is not None
-        if coordinator.coordinator is None:
-            self._commit_done(commit_id, ErrorCode.COORDINATOR_NOT_AVAILABLE)
-        elif not offsets:
-            self._commit_done(commit_id, ErrorCode.NONE)
-        elif not self._may_commit():
-            # ConsumerCoordinator.sendOffsetCommitRequest: no stable generation, no commit.
-            self._commit_done(commit_id, ErrorCode.REBALANCE_IN_PROGRESS)
-        else:
-            generation = coordinator.generation_if_stable() if self.subscriptions.group_managed else None
-            body = offset_commit_request(
-                coordinator.group_id,
-                offsets,
-                generation_id=generation.generation_id if generation else -1,
-                member_id=generation.member_id if generation else "",
-            )
-            correlation = self.send(coordinator.coordinator, body)
-            self.in_flight[correlation].commit_id = commit_id
-        return commit_id
-
-    def _commit_done(self, commit_id: int, error: ErrorCode) -> None:
-        outcome = self.committer.finish(commit_id, error)
-        if outcome is None:
-            return
-        self._record(
-            CommitEvent(time_ms=self.now_ms, mode=outcome.mode, offsets=tuple(sorted(outcome.offsets.items())), error=error)
-        )
-        coordinator = self.coordinator
-        if coordinator is not None:
-            coordinator.on_pre_join_commit_done(commit_id)
-            if error is ErrorCode.UNKNOWN_MEMBER_ID:
-                coordinator.reset_generation(keep_member_id=False)
-            elif error is ErrorCode.ILLEGAL_GENERATION:
-                coordinator.reset_generation(keep_member_id=True)
-            elif error is ErrorCode.REBALANCE_IN_PROGRESS and self.subscriptions.group_managed:
-                coordinator.request_rejoin()
-            elif error in (ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR):
-                coordinator.mark_coordinator_unknown()
-        call = self.call
-        if call is None or call.sent != commit_id:
-            return
-        if call.kind is CallKind.CLOSE:
-            self._finish_close()
-        elif error is ErrorCode.NONE:
-            self._finish(CommitResult(offsets=outcome.offsets))
-        elif outcome.retriable and self.now_ms < call.deadline_ms:
-            call.sent, call.retry_at_ms = None, self.now_ms + self.config.retry_backoff_ms
-        else:
-            self._finish(CommitFailedError(f"commit of {len(outcome.offsets)} offset(s) failed: {error.name} ({int(error)})"))
-
-    def _progress_commit_sync(self, call: _Call) -> None:
-        if call.sent is None and self.now_ms >= call.retry_at_ms:
-            coordinator = self.coordinator
-            if coordinator is not None and coordinator.coordinator is not None:
-                call.sent = self._send_commit(call.offsets, CommitMode.SYNC, None)
-        if self.call is call and self.now_ms >= call.deadline_ms:
-            self._finish(CommitFailedError(f"commit_sync() timed out after reaching {self.now_ms} ms"))
-
-    def _progress_committed(self, call: _Call) -> None:
-        coordinator = self.coordinator
-        if call.sent is None and coordinator is not None and coordinator.coordinator is not None:
-            body = offset_fetch_request(coordinator.group_id, list(call.partitions))
-            call.sent = self.send(coordinator.coordinator, body, for_call=True)
-        if self.now_ms >= call.deadline_ms:
-            self._finish(GlassKafkaError(f"committed() timed out at {self.now_ms} ms"))
-
-    # -- closing and leaving -------------------------------------------------------------------
-
-    def _progress_close(self, call: _Call) -> None:
-        if call.offsets and call.sent is None:
-            call.sent = self._send_commit(call.offsets, CommitMode.AUTO, None)
-        if self.call is call and self.now_ms >= call.deadline_ms:
-            self._finish_close()
-
     def _finish_close(self) -> None:
         """Revoke (or lose), leave the group, and stop (``KafkaConsumer.close``)."""
-        if self.subscriptions.group_managed and self.coordinator is not None:
+        if self.subscriptions.group_managed:
             self._leave_group()
-        self._finish(CloseResult())
+        self.finish(CloseResult())
         self.closed = True
         self.outbox.extend(CancelTimer(name=name) for name in sorted(self.timers))
         self.timers.clear()
 
     def _leave_group(self) -> None:
-        coordinator = self.coordinator
-        assert coordinator is not None
-        owned = tuple(self.subscriptions.assignment)
-        if owned:
-            lost = coordinator.generation.generation_id < 0
-            self.rebalance_callback(RebalanceKind.LOST if lost else RebalanceKind.REVOKED, owned)
-            self.subscriptions.assign_from_subscribed(())
-            self.fetcher.discard(set(owned))
-        coordinator.leave(self)
+        assert self.coordinator is not None
+        self.coordinator.give_up_and_leave(self)
 
-    def _maybe_leave_for_slow_polls(self) -> None:
-        """``max.poll.interval.ms`` passed without a poll: leave, the group rebalances (KIP-62)."""
+    # -- answers -------------------------------------------------------------------------------
+
+    def _on_response(self, correlation: int, pending: _Pending, body: Message) -> None:
         coordinator = self.coordinator
-        polling = self.call is not None and self.call.kind is CallKind.POLL
-        expired = self.now_ms >= self.last_poll_ms + self.config.max_poll_interval_ms
-        if coordinator is not None and self.subscriptions.group_managed and expired and not polling:
-            if coordinator.generation.member_id:
-                coordinator.leave(self)
+        match body:
+            case MetadataResponse() if correlation == self.metadata.request:
+                retry = self.config.retry_backoff_ms
+                self.metadata.on_response(body, now_ms=self.now_ms, retry_backoff_ms=retry)
+                self._after_metadata(body)
+            case FetchResponse():
+                assert isinstance(pending.body, FetchRequest)
+                self.fetcher.on_fetch_response(
+                    pending.to, pending.body, body, self.subscriptions, self.config
+                )
+            case ListOffsetsResponse():
+                self.fetcher.on_list_offsets_response(body, self.subscriptions)
+            case OffsetCommitResponse() if pending.commit_id is not None:
+                commits.commit_done(self, pending.commit_id, commits.commit_error(body))
+            case OffsetFetchResponse():
+                commits.on_offset_fetch(self, correlation, body)
+            case FindCoordinatorResponse() if coordinator is not None:
+                coordinator.on_find_coordinator(self, correlation, body)
+            case JoinGroupResponse() if coordinator is not None:
+                coordinator.on_join_group(self, correlation, body)
+            case SyncGroupResponse() if coordinator is not None:
+                coordinator.on_sync_group(self, correlation, body)
+            case HeartbeatResponse() if coordinator is not None:
+                coordinator.on_heartbeat(correlation, body)
+            case _:
+                pass  # a LeaveGroup answer, or a stale one: nothing left to do
+
+    def _on_failure(self, pending: _Pending) -> None:
+        """A request will never be answered: its connection broke, or the answer made no sense."""
+        if pending.commit_id is not None:
+            commits.commit_done(self, pending.commit_id, commits.NETWORK_ERROR)
+        elif isinstance(pending.body, FetchRequest):
+            self.fetcher.forget(pending.to)
+        elif isinstance(pending.body, MetadataRequest):
+            self.metadata.request = None
+            self.metadata.stale = True
+        else:
+            # Lookups, group requests and the committed() call are asked again when due.
+            self.fetcher.looking_up.clear()
+            self.committer.looking_up.clear()
+            if self.call is not None and self.call.kind is CallKind.COMMITTED:
+                self.call.sent = None
+            coordinator = self.coordinator
+            if coordinator is not None and coordinator.coordinator == pending.to:
+                coordinator.mark_coordinator_unknown()
+            elif coordinator is not None and coordinator.coordinator is None:
+                coordinator.find_request = None
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def _maybe_refresh_metadata(self) -> None:
+        subscriptions = self.subscriptions
+        if not self.metadata.due(
+            self.now_ms, self.config.metadata_max_age_ms, subscriptions.assignment
+        ):
+            return
+        body = self.metadata.request_for(
+            {*subscriptions.topics, *(tp[0] for tp in subscriptions.assignment)},
+            pattern=subscriptions.pattern is not None,
+            auto_create=self.config.allow_auto_create_topics,
+        )
+        if body is not None:
+            self.metadata.request = self.send(self.any_broker(), body)
+
+    def _after_metadata(self, body: MetadataResponse) -> None:
+        if self.coordinator is not None and self.subscriptions.group_managed:
+            self.coordinator.on_metadata_response(self, body, self.metadata.counts())
+
+    # -- what the group logic asks of the node (ConsumerHost, CommitHost) ----------------------
+
+    def send(self, to: NodeId, body: Message, *, commit_id: int | None = None) -> int:
+        """Send a request; returns its correlation id."""
+        self.next_correlation += 1
+        envelope = request(
+            body, correlation_id=self.next_correlation, client_id=self.config.client_id
+        )
+        self.in_flight[self.next_correlation] = _Pending(to, body, commit_id)
+        self.outbox.append(Send(to=to, message=envelope))
+        return self.next_correlation
+
+    def any_broker(self) -> NodeId:
+        """The first known broker, else a bootstrap broker (chosen by the random stream)."""
+        brokers = self.metadata.brokers()
+        if brokers:
+            return brokers[0]
+        return self.bootstrap[self.rng.randrange(len(self.bootstrap))]
+
+    def group_topics(self) -> tuple[str, ...]:
+        return self.subscriptions.topics
+
+    def partition_counts(self, topics: set[str]) -> tuple[dict[TopicName, int], set[str]]:
+        counts = {TopicName(t): self.metadata.partition_count(t) for t in sorted(topics)}
+        known = {t: n for t, n in counts.items() if n is not None}
+        return known, {t for t in topics if TopicName(t) not in known}
+
+    def request_metadata(self, topics: set[str]) -> None:
+        self.metadata.wanted |= topics
+        self.metadata.stale, self.metadata.retry_at_ms = True, 0
+        self._maybe_refresh_metadata()
+
+    def rebalance_callback(
+        self, kind: RebalanceKind, partitions: tuple[TopicPartition, ...]
+    ) -> Mapping[TopicPartition, int]:
+        coordinator = self.coordinator
+        generation = coordinator.generation.generation_id if coordinator is not None else -1
+        self.record(
+            RebalanceEvent(
+                time_ms=self.now_ms, kind=kind, partitions=partitions, generation=generation
+            )
+        )
+        return notify(self.listener, kind, partitions)
+
+    def commit_before_rejoin(self, offsets: Mapping[TopicPartition, int]) -> int:
+        mode = CommitMode.AUTO if self.config.enable_auto_commit else CommitMode.SYNC
+        return commits.send_commit(self, offsets, mode, None)
+
+    def forget_partitions(self, partitions: set[TopicPartition]) -> None:
+        self.fetcher.discard(partitions)
+
+    # -- timers ----------------------------------------------------------------------------------
+
+    def _wanted_timers(self) -> dict[str, int]:
+        wanted: dict[str, int] = {}
+        call, coordinator = self.call, self.coordinator
+        retries = [self.metadata.retry_at_ms]
+        if call is not None:
+            wanted["call-deadline"] = call.deadline_ms
+            retries.append(call.retry_at_ms)
+            if call.kind is CallKind.POLL and self.config.enable_auto_commit and coordinator:
+                wanted["auto-commit"] = self.committer.next_auto_commit_ms
+        if coordinator is not None:
+            retries.append(coordinator.retry_at_ms)
+            wanted |= coordinator.timers(self, self.last_poll_ms)
+        future = [at for at in retries if at > self.now_ms]
+        if future:
+            wanted["retry"] = min(future)
+        return wanted
+
+    def _set_timers(self) -> None:
+        wanted = self._wanted_timers()
+        for name in sorted(set(self.timers) - set(wanted)):
+            self.outbox.append(CancelTimer(name=name))
+            del self.timers[name]
+        for name, at_ms in sorted(wanted.items()):
+            at_ms = max(at_ms, self.now_ms)
+            if self.timers.get(name) != at_ms:
+                self.timers[name] = at_ms
+                self.outbox.append(SetTimer(name=name, at_ms=Millis(at_ms)))
+
+    def check_invariants(self) -> None:
+        """Local rules: positions are offsets; buffered data belongs to assigned partitions."""
+        for partition, state in self.subscriptions.assignment.items():
+            if state.fetch_state is FetchState.FETCHING:
+                assert state.position is not None and state.position >= 0, f"{partition}: {state}"
+        for completed in self.fetcher.buffered:
+            assert completed.partition in self.subscriptions.assignment, (
+                f"DELIV-10: data buffered for {completed.partition}, which is not assigned"
+            )
+        assert self.call is None or self.result is None, "a call finished while another runs"
+
+
+def _answers(request_body: Message, response_body: Message) -> bool:
+    """Whether ``response_body`` answers the API that ``request_body`` asked."""
+    try:
+        return api_for(request_body).key == api_for(response_body).key
+    except KeyError:
+        return False

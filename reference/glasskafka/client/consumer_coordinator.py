@@ -62,9 +62,18 @@ from glasskafka.assignors import (
     encode_subscription,
 )
 from glasskafka.client.consumer_config import ConsumerConfig
+from glasskafka.client.consumer_events import RebalanceKind
 from glasskafka.client.subscription_state import SubscriptionState
 from glasskafka.errors import ErrorCode
-from glasskafka.ids import GenerationId, MemberId, NodeId, TopicName, TopicPartition
+from glasskafka.ids import (
+    BrokerId,
+    GenerationId,
+    MemberId,
+    NodeId,
+    TopicName,
+    TopicPartition,
+    broker_node_id,
+)
 from glasskafka.node import Message
 from glasskafka.protocol.messages.find_coordinator import (
     FindCoordinatorRequest,
@@ -82,13 +91,13 @@ from glasskafka.protocol.messages.group_membership import (
     SyncGroupRequestAssignment,
     SyncGroupResponse,
 )
+from glasskafka.protocol.messages.metadata import MetadataResponse
 
 __all__ = [
     "ConsumerCoordinator",
     "ConsumerHost",
     "Generation",
     "MemberState",
-    "RebalanceKind",
 ]
 
 
@@ -99,14 +108,6 @@ class MemberState(enum.Enum):
     PREPARING_REBALANCE = "preparing-rebalance"
     COMPLETING_REBALANCE = "completing-rebalance"
     STABLE = "stable"
-
-
-class RebalanceKind(enum.Enum):
-    """Which ``ConsumerRebalanceListener`` callback runs."""
-
-    ASSIGNED = "assigned"
-    REVOKED = "revoked"
-    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -326,7 +327,7 @@ class ConsumerCoordinator:
             return
         self.find_request = None
         if _code(answer.error_code) is ErrorCode.NONE and answer.node_id >= 0:
-            self.coordinator = NodeId(f"broker-{answer.node_id}")
+            self.coordinator = broker_node_id(BrokerId(answer.node_id))
         else:
             self.retry_at_ms = host.now_ms + host.config.retry_backoff_ms
 
@@ -490,6 +491,47 @@ class ConsumerCoordinator:
         ):
             self.assignment_snapshot = {}
             self.request_rejoin()
+
+    def on_metadata_response(
+        self, host: ConsumerHost, response: MetadataResponse, counts: Mapping[TopicName, int]
+    ) -> None:
+        """A pattern may match other topics now; a leader may see other partition counts."""
+        subscriptions = host.subscriptions
+        if subscriptions.pattern is not None:
+            names = (t.name for t in response.topics if t.error_code == ErrorCode.NONE)
+            exclude = host.config.exclude_internal_topics
+            matched = subscriptions.matching(names, exclude_internal=exclude)
+            if matched != subscriptions.topics:
+                subscriptions.topics = matched
+                self.request_rejoin()
+        self.on_metadata_changed(counts)
+        self.on_metadata(host)
+
+    def on_poll_timeout(self, host: ConsumerHost, last_poll_ms: int) -> None:
+        """``max.poll.interval.ms`` passed without a poll: leave, so the group rebalances without
+        this stuck member (KIP-62).  Its partitions count as lost at its next poll."""
+        expired = host.now_ms >= last_poll_ms + host.config.max_poll_interval_ms
+        if expired and self.generation.member_id and host.subscriptions.group_managed:
+            self.leave(host)
+
+    def timers(self, host: ConsumerHost, last_poll_ms: int) -> dict[str, int]:
+        """The node's timers this member needs: the next heartbeat, the poll deadline."""
+        wanted = {}
+        if self.state in (MemberState.COMPLETING_REBALANCE, MemberState.STABLE):
+            wanted["heartbeat"] = self.next_heartbeat_ms
+        if host.subscriptions.group_managed and self.generation.member_id:
+            wanted["max-poll-interval"] = last_poll_ms + host.config.max_poll_interval_ms
+        return wanted
+
+    def give_up_and_leave(self, host: ConsumerHost) -> None:
+        """``close()`` or ``unsubscribe()``: revoke (or lose) everything, then LeaveGroup."""
+        owned = tuple(host.subscriptions.assignment)
+        if owned:
+            lost = self.generation.generation_id < 0
+            host.rebalance_callback(RebalanceKind.LOST if lost else RebalanceKind.REVOKED, owned)
+            host.subscriptions.assign_from_subscribed(())
+            host.forget_partitions(set(owned))
+        self.leave(host)
 
     def leave(self, host: ConsumerHost) -> int | None:
         """Send LeaveGroup if this member has an id and knows its coordinator; forget the rest."""

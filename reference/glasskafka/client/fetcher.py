@@ -38,12 +38,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from glasskafka.client.consumer_config import ConsumerConfig
+from glasskafka.client.consumer_events import ConsumerRecord, NoOffsetForPartitionError
 from glasskafka.client.subscription_state import (
     FetchState,
     OffsetResetStrategy,
     SubscriptionState,
 )
-from glasskafka.errors import ErrorCode
+from glasskafka.errors import ErrorCode, GlassKafkaError
 from glasskafka.ids import NodeId, PartitionId, TopicName, TopicPartition
 from glasskafka.protocol.messages.fetch import (
     FetchPartition,
@@ -66,7 +67,6 @@ from glasskafka.records import (
 
 __all__ = [
     "CompletedFetch",
-    "ConsumerRecord",
     "Fetcher",
     "OutboundRequest",
     "drain",
@@ -89,19 +89,6 @@ _METADATA_ERRORS = frozenset(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConsumerRecord:
-    """One record as ``poll()`` returns it: where it is, when, and its bytes."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes | None], ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CompletedFetch:
     """One partition's decoded answer, waiting to be drained by a poll."""
 
@@ -117,7 +104,7 @@ class Fetcher:
     fetching_from: set[NodeId] = field(default_factory=set)
     looking_up: set[TopicPartition] = field(default_factory=set)
     buffered: list[CompletedFetch] = field(default_factory=list)
-    error: str | None = None
+    error: GlassKafkaError | None = None
     wants_metadata: bool = False
 
     # -- sending -------------------------------------------------------------------------------
@@ -210,7 +197,7 @@ class Fetcher:
             try:
                 decoded = _decode(partition, fetch_offset, records or b"")
             except (CorruptRecordError, UnsupportedCompressionError) as problem:
-                self.error = (
+                self.error = GlassKafkaError(
                     f"the fetch of {partition[0]}-{partition[1]} at offset {fetch_offset} "
                     f"returned invalid batches: {problem}"
                 )
@@ -236,7 +223,7 @@ class Fetcher:
         config: ConsumerConfig,
     ) -> None:
         if config.auto_offset_reset == "none":
-            self.error = (
+            self.error = NoOffsetForPartitionError(
                 f"fetch position {fetch_offset} is out of range for partition "
                 f"{partition[0]}-{partition[1]}, and auto.offset.reset=none"
             )

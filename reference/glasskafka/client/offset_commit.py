@@ -41,19 +41,34 @@ rather than on the next poll.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from glasskafka.bugs import BugFlags
 from glasskafka.client.consumer_config import ConsumerConfig
+from glasskafka.client.consumer_coordinator import ConsumerCoordinator
+from glasskafka.client.consumer_events import (
+    CallKind,
+    CallResult,
+    CommitEvent,
+    CommitFailedError,
+    CommitMode,
+    CommitResult,
+    CommittedResult,
+    ConsumerEvent,
+    NoOffsetForPartitionError,
+    PendingCall,
+)
+from glasskafka.client.fetcher import Fetcher
 from glasskafka.client.subscription_state import (
     FetchState,
     OffsetResetStrategy,
     SubscriptionState,
 )
-from glasskafka.errors import ErrorCode
-from glasskafka.ids import PartitionId, TopicName, TopicPartition
+from glasskafka.errors import ErrorCode, GlassKafkaError
+from glasskafka.ids import NodeId, PartitionId, TopicName, TopicPartition
+from glasskafka.node import Message
 from glasskafka.protocol.messages.committed_offsets import (
     OffsetCommitRequest,
     OffsetCommitRequestPartition,
@@ -65,20 +80,32 @@ from glasskafka.protocol.messages.committed_offsets import (
 )
 
 __all__ = [
+    "NETWORK_ERROR",
     "CommitCallback",
-    "CommitMode",
+    "CommitHost",
     "CommitOutcome",
     "InFlightCommit",
     "OffsetCommitter",
     "apply_committed",
+    "commit_done",
     "commit_error",
     "committed_offsets",
+    "may_commit",
+    "maybe_auto_commit",
     "offset_commit_request",
     "offset_fetch_request",
+    "on_offset_fetch",
+    "progress_commit_sync",
+    "progress_committed",
+    "request_committed",
+    "send_commit",
 ]
 
 CommitCallback = Callable[[Mapping[TopicPartition, int], ErrorCode], None]
 """``OffsetCommitCallback.onComplete``: the offsets, and NONE or the error."""
+
+NETWORK_ERROR = ErrorCode.NETWORK_EXCEPTION
+"""The outcome of a commit whose connection broke before its answer came."""
 
 _RETRY_COMMIT = frozenset(
     {
@@ -90,14 +117,6 @@ _RETRY_COMMIT = frozenset(
         ErrorCode.NETWORK_EXCEPTION,
     }
 )
-
-
-class CommitMode(enum.Enum):
-    """How a commit was asked for."""
-
-    SYNC = "sync"
-    ASYNC = "async"
-    AUTO = "auto"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,7 +253,7 @@ def apply_committed(
     subscriptions: SubscriptionState,
     config: ConsumerConfig,
     bugs: BugFlags,
-) -> str | None:
+) -> NoOffsetForPartitionError | None:
     """Give each INITIALIZING partition its position: the committed offset, or a reset.
 
     Returns an error for the next poll when a partition has no committed offset and
@@ -255,8 +274,179 @@ def apply_committed(
         else:
             subscriptions.request_reset(partition, OffsetResetStrategy(config.auto_offset_reset))
     if missing:
-        return (
+        return NoOffsetForPartitionError(
             f"no committed offset for partition(s) {', '.join(missing)} and "
             "auto.offset.reset=none; seek() to a position or choose earliest or latest"
         )
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Orchestration: the node's part of committing, through the CommitHost protocol
+
+
+class CommitHost(Protocol):
+    """What the consumer node lends the commit logic."""
+
+    now_ms: int
+    config: ConsumerConfig
+    bugs: BugFlags
+    subscriptions: SubscriptionState
+    committer: OffsetCommitter
+    coordinator: ConsumerCoordinator | None
+    call: PendingCall | None
+    fetcher: Fetcher
+
+    def send(self, to: NodeId, body: Message, *, commit_id: int | None = None) -> int:
+        """Send a request; returns its correlation id."""
+
+    def finish(self, result: CallResult | GlassKafkaError) -> None:
+        """The blocking call in progress is over."""
+
+    def record(self, event: ConsumerEvent) -> None:
+        """Remember an event in the history, if one is kept."""
+
+
+def may_commit(host: CommitHost) -> bool:
+    """A group member commits only while Stable; an ``assign()`` consumer always may."""
+    coordinator = host.coordinator
+    if coordinator is None:
+        return False
+    if not host.subscriptions.group_managed:
+        return True
+    return coordinator.generation_if_stable() is not None
+
+
+def maybe_auto_commit(host: CommitHost) -> None:
+    """Commit every position asynchronously if ``auto.commit.interval.ms`` has passed."""
+    if host.coordinator is None or not host.config.enable_auto_commit:
+        return
+    if host.committer.auto_commit_due(host.now_ms, host.config):
+        positions = host.subscriptions.all_consumed()
+        if positions:
+            send_commit(host, positions, CommitMode.AUTO, None)
+
+
+def send_commit(
+    host: CommitHost,
+    offsets: Mapping[TopicPartition, int],
+    mode: CommitMode,
+    callback: CommitCallback | None,
+) -> int:
+    """Send an OffsetCommit now, or fail it at once if it cannot be sent; returns its id."""
+    commit_id = host.committer.start(offsets, mode, callback)
+    coordinator = host.coordinator
+    assert coordinator is not None
+    if coordinator.coordinator is None:
+        commit_done(host, commit_id, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    elif not offsets:
+        commit_done(host, commit_id, ErrorCode.NONE)
+    elif not may_commit(host):
+        # ConsumerCoordinator.sendOffsetCommitRequest: no stable generation, no commit.
+        commit_done(host, commit_id, ErrorCode.REBALANCE_IN_PROGRESS)
+    else:
+        group_managed = host.subscriptions.group_managed
+        generation = coordinator.generation_if_stable() if group_managed else None
+        body = offset_commit_request(
+            coordinator.group_id,
+            offsets,
+            generation_id=generation.generation_id if generation else -1,
+            member_id=generation.member_id if generation else "",
+        )
+        host.send(coordinator.coordinator, body, commit_id=commit_id)
+    return commit_id
+
+
+def _react(coordinator: ConsumerCoordinator, error: ErrorCode, group_managed: bool) -> None:
+    """What a commit's error tells the member about its group (OffsetCommitResponseHandler)."""
+    if error is ErrorCode.UNKNOWN_MEMBER_ID:
+        coordinator.reset_generation(keep_member_id=False)
+    elif error is ErrorCode.ILLEGAL_GENERATION:
+        coordinator.reset_generation(keep_member_id=True)
+    elif error is ErrorCode.REBALANCE_IN_PROGRESS and group_managed:
+        coordinator.request_rejoin()
+    elif error in (ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR):
+        coordinator.mark_coordinator_unknown()
+
+
+def commit_done(host: CommitHost, commit_id: int, error: ErrorCode) -> None:
+    """A commit is answered (or failed): callback, history, group reactions, the waiting call."""
+    outcome = host.committer.finish(commit_id, error)
+    if outcome is None:
+        return
+    offsets = tuple(sorted(outcome.offsets.items()))
+    host.record(CommitEvent(time_ms=host.now_ms, mode=outcome.mode, offsets=offsets, error=error))
+    coordinator = host.coordinator
+    if coordinator is not None:
+        coordinator.on_pre_join_commit_done(commit_id)
+        _react(coordinator, error, host.subscriptions.group_managed)
+    call = host.call
+    if call is None or call.sent != commit_id or call.kind is not CallKind.COMMIT_SYNC:
+        return
+    if error is ErrorCode.NONE:
+        host.finish(CommitResult(offsets=outcome.offsets))
+    elif outcome.retriable and host.now_ms < call.deadline_ms:
+        call.sent, call.retry_at_ms = None, host.now_ms + host.config.retry_backoff_ms
+    else:
+        count = len(outcome.offsets)
+        host.finish(CommitFailedError(f"commit of {count} offset(s) failed: {error.name}"))
+
+
+def progress_commit_sync(host: CommitHost, call: PendingCall) -> None:
+    """Send the call's commit once the coordinator is known (and again after a retriable error)."""
+    coordinator = host.coordinator
+    ready = coordinator is not None and coordinator.coordinator is not None
+    if call.sent is None and host.now_ms >= call.retry_at_ms and ready:
+        call.sent = send_commit(host, call.offsets, CommitMode.SYNC, None)
+    if host.call is call and host.now_ms >= call.deadline_ms:
+        host.finish(CommitFailedError(f"commit_sync() timed out at {host.now_ms} ms"))
+
+
+def progress_committed(host: CommitHost, call: PendingCall) -> None:
+    """Send the call's OffsetFetch once the coordinator is known."""
+    coordinator = host.coordinator
+    if call.sent is None and coordinator is not None and coordinator.coordinator is not None:
+        body = offset_fetch_request(coordinator.group_id, list(call.partitions))
+        call.sent = host.send(coordinator.coordinator, body)
+    if host.call is call and host.now_ms >= call.deadline_ms:
+        host.finish(GlassKafkaError(f"committed() timed out at {host.now_ms} ms"))
+
+
+def request_committed(host: CommitHost) -> None:
+    """Ask the coordinator for the committed offsets of new partitions (without a group:
+    there are none, so reset them at once)."""
+    initializing = host.subscriptions.in_state(FetchState.INITIALIZING)
+    if not initializing:
+        return
+    coordinator = host.coordinator
+    if coordinator is None:
+        none = dict.fromkeys(initializing, -1)
+        error = apply_committed(none, host.subscriptions, host.config, host.bugs)
+        host.fetcher.error = host.fetcher.error or error
+        return
+    asked = [tp for tp in initializing if tp not in host.committer.looking_up]
+    if asked and coordinator.coordinator is not None:
+        host.committer.looking_up.update(asked)
+        host.send(coordinator.coordinator, offset_fetch_request(coordinator.group_id, asked))
+
+
+def on_offset_fetch(host: CommitHost, correlation: int, response: OffsetFetchResponse) -> None:
+    """An OffsetFetch answered: the ``committed()`` call's, or new partitions' positions."""
+    error, offsets = committed_offsets(response)
+    coordinator = host.coordinator
+    if error in (ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE) and coordinator:
+        coordinator.mark_coordinator_unknown()
+    call = host.call
+    if call is not None and call.kind is CallKind.COMMITTED and call.sent == correlation:
+        if error is not ErrorCode.NONE:
+            call.sent = None  # asked again once the coordinator is known and loaded
+            return
+        found = {tp: offsets.get(tp, -1) for tp in call.partitions}
+        host.finish(CommittedResult(offsets={tp: o if o >= 0 else None for tp, o in found.items()}))
+        return
+    host.committer.looking_up.difference_update(offsets)
+    if error is not ErrorCode.NONE:
+        host.committer.looking_up.clear()
+        return
+    problem = apply_committed(offsets, host.subscriptions, host.config, host.bugs)
+    host.fetcher.error = host.fetcher.error or problem

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from glasskafka.errors import GlassKafkaError
-from glasskafka.ids import TopicPartition
+from glasskafka.ids import PartitionId, TopicName, TopicPartition
 
 __all__ = [
     "FetchState",
@@ -46,6 +46,8 @@ __all__ = [
     "PartitionState",
     "SubscriptionState",
     "SubscriptionType",
+    "offsets_of",
+    "partition_of",
 ]
 
 
@@ -212,3 +214,25 @@ class SubscriptionState:
             for tp, s in self.assignment.items()
             if s.fetch_state is FetchState.FETCHING and s.position is not None
         }
+
+
+def partition_of(topic: str, index: int) -> TopicPartition:
+    """A partition named by the application, checked: a topic name and an index >= 0."""
+    valid = isinstance(topic, str) and bool(topic) and isinstance(index, int) and index >= 0
+    if not valid or isinstance(index, bool):
+        raise GlassKafkaError(
+            f"partition ({topic!r}, {index!r}): give a topic name and a partition number >= 0"
+        )
+    return (TopicName(topic), PartitionId(index))
+
+
+def offsets_of(offsets: Mapping[tuple[str, int], int]) -> dict[TopicPartition, int]:
+    """Offsets the application asked to commit, checked: integers >= 0 for valid partitions."""
+    chosen: dict[TopicPartition, int] = {}
+    for (topic, index), offset in offsets.items():
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise GlassKafkaError(
+                f"commit offset {offset!r} for {topic}-{index}: an offset is an integer >= 0"
+            )
+        chosen[partition_of(topic, index)] = offset
+    return chosen

@@ -45,6 +45,7 @@ __all__ = [
     "LabFailure",
     "Student",
     "Substitution",
+    "shown",
 ]
 
 Student = Mapping[str, Callable[..., Any]]
@@ -144,3 +145,10 @@ class CheckOutcome:
     skipped: str | None = None
     """Why the check did not run (no source checkout), or None."""
     counterexample: Counterexample | None = None
+
+
+def shown(value: object) -> str:
+    """A value for a story: ``repr``, except a ``"raised ..."`` note, which is shown as is."""
+    if isinstance(value, str) and value.startswith("raised "):
+        return value
+    return repr(value)

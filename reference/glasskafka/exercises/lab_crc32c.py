@@ -30,10 +30,10 @@ bit-by-bit version.
 
 from __future__ import annotations
 
+import crc32c as _library
 from hypothesis import given
 from hypothesis import strategies as st
 
-import crc32c as _library
 from glasskafka.exercises.lab import Check, CheckContext, Lab, LabFailure, Student, Substitution
 from glasskafka.exercises.runner import check_settings
 from glasskafka.exercises.suites import log_model_check

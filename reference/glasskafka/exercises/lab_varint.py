@@ -34,7 +34,15 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glasskafka.exercises.lab import Check, CheckContext, Lab, LabFailure, Student, Substitution
+from glasskafka.exercises.lab import (
+    Check,
+    CheckContext,
+    Lab,
+    LabFailure,
+    Student,
+    Substitution,
+    shown,
+)
 from glasskafka.exercises.runner import check_settings
 from glasskafka.exercises.suites import log_model_check
 from glasskafka.records import CorruptRecordError, Record, decode_batch, encode_batch
@@ -77,24 +85,30 @@ def _call(function: Callable[..., Any], *args: Any) -> Any:
 
 
 def _golden(context: CheckContext) -> None:
-    encode, decode = context.student["encode_zigzag_varint"], context.student["decode_zigzag_varint"]
+    encode, decode = (
+        context.student["encode_zigzag_varint"],
+        context.student["decode_zigzag_varint"],
+    )
     for value, encoded in _GOLDEN:
         got = _call(encode, value)
         if got != encoded:
             raise LabFailure(
-                inputs=f"encode_zigzag_varint({value})", expected=repr(encoded), got=repr(got)
+                inputs=f"encode_zigzag_varint({value})", expected=repr(encoded), got=shown(got)
             )
         back = _call(decode, encoded, 0)
         if back != (value, len(encoded)):
             raise LabFailure(
                 inputs=f"decode_zigzag_varint({encoded!r}, 0)",
                 expected=repr((value, len(encoded))),
-                got=repr(back),
+                got=shown(back),
             )
 
 
 def _agrees(context: CheckContext) -> None:
-    encode, decode = context.student["encode_zigzag_varint"], context.student["decode_zigzag_varint"]
+    encode, decode = (
+        context.student["encode_zigzag_varint"],
+        context.student["decode_zigzag_varint"],
+    )
 
     @check_settings(context)
     @given(value=_INT32, before=st.binary(max_size=3), after=st.binary(max_size=3))
@@ -103,7 +117,7 @@ def _agrees(context: CheckContext) -> None:
         got = _call(encode, value)
         if got != expected:
             raise LabFailure(
-                inputs=f"encode_zigzag_varint({value})", expected=repr(expected), got=repr(got)
+                inputs=f"encode_zigzag_varint({value})", expected=repr(expected), got=shown(got)
             )
         buffer = before + expected + after
         back = _call(decode, buffer, len(before))
@@ -112,14 +126,17 @@ def _agrees(context: CheckContext) -> None:
             raise LabFailure(
                 inputs=f"decode_zigzag_varint({buffer!r}, {len(before)})",
                 expected=repr(wanted),
-                got=repr(back),
+                got=shown(back),
             )
 
     agrees()
 
 
 def _refuses_malformed(context: CheckContext) -> None:
-    encode, decode = context.student["encode_zigzag_varint"], context.student["decode_zigzag_varint"]
+    encode, decode = (
+        context.student["encode_zigzag_varint"],
+        context.student["decode_zigzag_varint"],
+    )
     for data, why in _MALFORMED:
         try:
             got = repr(decode(data, 0))
@@ -171,7 +188,7 @@ def _batches_round_trip(context: CheckContext) -> None:
             raise LabFailure(
                 inputs=f"decode_batch(encode_batch({records!r}))",
                 expected=repr(wanted),
-                got=repr(got),
+                got=shown(got),
             )
 
     round_trip()

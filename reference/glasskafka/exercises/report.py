@@ -32,7 +32,7 @@ def _status(outcome: CheckOutcome) -> str:
 def _indented(label: str, text: str) -> list[str]:
     lines = text.splitlines() or [""]
     first, rest = lines[0], lines[1:]
-    return [f"    {label:<9}{first}", *(textwrap.indent(line, " " * 13) for line in rest)]
+    return [f"    {label:<10}{first}", *(textwrap.indent(line, " " * 14) for line in rest)]
 
 
 def format_verdict(verdict: Verdict) -> str:

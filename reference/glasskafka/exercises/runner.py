@@ -34,8 +34,9 @@ Simplified from Kafka: not applicable.
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,14 +169,31 @@ def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) ->
     return CheckOutcome(name=check.name, kind=check.kind, passed=True)
 
 
+def _steps(lines: Iterable[str]) -> list[str]:
+    """Hypothesis's lines, without the invariant checks it lists right after a machine starts
+    (argument-less calls before the first rule: noise in a story)."""
+    kept: list[str] = []
+    after_start = False
+    for line in lines:
+        if line.lstrip().startswith("state = "):
+            after_start = True
+        elif after_start and re.fullmatch(r"\s*state\.\w+\(\)", line):
+            continue
+        else:
+            after_start = False
+        kept.append(line)
+    return kept
+
+
 def _story(error: Exception, path: Path) -> Counterexample:
     """A counterexample from an exception and the example Hypothesis attached to it."""
-    notes = [
+    notes = _steps(
         line
         for note in getattr(error, "__notes__", [])
         for line in str(note).splitlines()
-        if line.strip() and not line.startswith(("You can reproduce", "@reproduce_failure"))
-    ]
+        if line.strip()
+        and not line.startswith(("You can reproduce", "@reproduce_failure", "Failing test case"))
+    )
     if len(notes) > _MAX_INPUT_LINES:
         notes = [*notes[: _MAX_INPUT_LINES - 1], f"... ({len(notes) - _MAX_INPUT_LINES + 1} more)"]
     inputs = "\n".join(notes) if notes else "(the check's fixed example)"
