@@ -64,6 +64,7 @@ __all__ = [
     "broken",
     "perform",
     "play",
+    "renumber",
 ]
 
 
@@ -276,6 +277,25 @@ def perform(bench: ReplicationBench, step: Step) -> None:
             bench.settle()
         case _:
             assert_never(step)
+
+
+def renumber(step: Step, brokers: dict[int, int], *, records: int = 0) -> Step:
+    """``step`` with every broker number ``n`` replaced by ``brokers[n]`` and every record
+    ``m<k>`` by ``m<k + records>``, so that a script written for "broker 1 leads, nothing was
+    written yet" can run where another broker leads after ``records`` records."""
+    match step:
+        case AwaitAcked(record=record) if record.startswith("m") and record[1:].isdigit():
+            return replace(step, record=f"m{int(record[1:]) + records}")
+        case Deliver(to=int() as to) if to in brokers:
+            return replace(step, to=brokers[to])
+        case Hold(to=int() as to) if to in brokers:
+            return replace(step, to=brokers[to])
+        case AwaitLeader(broker=b) | AwaitFollower(broker=b) | Crash(broker=b) | Restart(broker=b):
+            return replace(step, broker=brokers.get(b, b))
+        case Isolate(brokers=group):
+            return replace(step, brokers=tuple(brokers.get(b, b) for b in group))
+        case _:
+            return step
 
 
 def _deliver_to_client(bench: ReplicationBench, body: type[Message]) -> None:

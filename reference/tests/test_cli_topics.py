@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -58,7 +60,11 @@ def test_create_then_describe_prints_kafkas_lines(bootstrap: str) -> None:
          "--bootstrap-server", bootstrap],
         capture_output=True, text=True, timeout=TIMEOUT_S,
     )  # fmt: skip
-    assert (created.returncode, created.stdout, created.stderr) == (0, "Created topic topic1.\n", "")
+    assert (created.returncode, created.stdout, created.stderr) == (
+        0,
+        "Created topic topic1.\n",
+        "",
+    )
     assert ok("--describe", "--topic", "topic1", "--bootstrap-server", bootstrap) == [
         "Topic: topic1\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: ",
         "\tTopic: topic1\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1",
@@ -121,7 +127,9 @@ def test_refusals_are_reported_as_kafka_reports_them(
 
 def test_if_not_exists_makes_a_second_create_quiet(bootstrap: str) -> None:
     ok("--create", "--topic", "twice", "--bootstrap-server", bootstrap)
-    assert ok("--create", "--topic", "twice", "--if-not-exists", "--bootstrap-server", bootstrap) == []
+    assert (
+        ok("--create", "--topic", "twice", "--if-not-exists", "--bootstrap-server", bootstrap) == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,7 +150,8 @@ def test_bad_arguments_get_a_one_line_message(args: list[str], message: str) -> 
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_an_unreachable_bootstrap_server_is_named() -> None:
+def test_an_unreachable_bootstrap_server_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("glasskafka.cli.topics._CLIENT_TIMEOUT_S", 0.5)
     (port,) = free_ports(1)
     done = topics("--list", "--bootstrap-server", f"127.0.0.1:{port}")
     assert done.returncode == 2
@@ -152,3 +161,32 @@ def test_an_unreachable_bootstrap_server_is_named() -> None:
 def test_two_actions_at_once_are_refused() -> None:
     done = topics("--list", "--describe", "--bootstrap-server", "localhost:9092")
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"", b"\x00\x00\x00\x02ab", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x08\x00\x00\x00\x09garb"],
+    ids=["hang-up", "too-short", "huge-size", "wrong-correlation"],
+)
+def test_a_broker_that_answers_garbage_is_named(
+    monkeypatch: pytest.MonkeyPatch, reply: bytes
+) -> None:
+    monkeypatch.setattr("glasskafka.cli.topics._CLIENT_TIMEOUT_S", 0.5)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def answer_garbage() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    connection, _ = server.accept()
+                    with connection:
+                        connection.recv(4096)
+                        connection.sendall(reply)
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        done = topics("--list", "--bootstrap-server", f"127.0.0.1:{port}")
+    assert done.returncode == 2
+    assert f"127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr

@@ -89,7 +89,9 @@ def create(processes: list[ClusterProcess], name: str, partitions: int, replicat
     ))  # fmt: skip
 
 
-def produce(processes: list[ClusterProcess], topic: str, records: list[tuple[int, bytes]]) -> list[int]:
+def produce(
+    processes: list[ClusterProcess], topic: str, records: list[tuple[int, bytes]]
+) -> list[int]:
     producer = kafka.KafkaProducer(
         bootstrap_servers=servers(processes, alive_only=True),
         acks="all",
@@ -104,7 +106,9 @@ def produce(processes: list[ClusterProcess], topic: str, records: list[tuple[int
         producer.close(timeout=5)
 
 
-def consume(processes: list[ClusterProcess], topic: str, partitions: int) -> list[tuple[int, int, bytes]]:
+def consume(
+    processes: list[ClusterProcess], topic: str, partitions: int
+) -> list[tuple[int, int, bytes]]:
     consumer = kafka.KafkaConsumer(
         bootstrap_servers=servers(processes, alive_only=True),
         consumer_timeout_ms=3000,
@@ -125,7 +129,9 @@ def consume(processes: list[ClusterProcess], topic: str, partitions: int) -> lis
 def test_the_admin_client_creates_and_deletes_a_topic_at_the_controller(
     cluster: list[ClusterProcess],
 ) -> None:
-    admin = admin_module.KafkaAdminClient(bootstrap_servers=servers(cluster), request_timeout_ms=10000)
+    admin = admin_module.KafkaAdminClient(
+        bootstrap_servers=servers(cluster), request_timeout_ms=10000
+    )
     try:
         created = admin.create_topics([admin_module.NewTopic("administered", 2, 3)])
         assert [t["error_code"] for t in created["topics"]] == [0]

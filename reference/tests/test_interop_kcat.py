@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from glasskafka.runtime.cluster import ClusterProcess, cluster_down, cluster_up
+
 from model_tests.support import require_tool
 
 TIMEOUT_S = 30

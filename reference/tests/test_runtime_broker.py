@@ -29,9 +29,9 @@ from glasskafka.config import BrokerConfig, CoordinationConfig, config_from_prop
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import Message, Node, Output
-from glasskafka.protocol.apis import ApiKey, advertised_api_versions, api_for
-from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse, request
-from glasskafka.protocol.headers import RequestHeader
+from glasskafka.protocol.apis import advertised_api_versions, api_for
+from glasskafka.protocol.envelope import KafkaResponse, request
+from glasskafka.protocol.headers import RequestHeader, ResponseHeader
 from glasskafka.protocol.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from glasskafka.protocol.messages.metadata import MetadataRequest, MetadataResponse
 from glasskafka.protocol.messages.produce import (
@@ -45,7 +45,6 @@ from glasskafka.protocol.messages.topic_admin import (
     CreateTopicsResponse,
 )
 from glasskafka.protocol.wire import decode_response, encode_request, encode_response
-from glasskafka.protocol.headers import ResponseHeader
 from glasskafka.records import Record, encode_batch
 from glasskafka.runtime import NodeHost, RuntimeClock
 from glasskafka.runtime.broker_process import serve_broker
@@ -206,7 +205,9 @@ def test_an_acks_0_produce_gets_no_answer_and_is_appended(tmp_path: Path) -> Non
             topic = CreatableTopic(
                 name="quiet", num_partitions=1, replication_factor=1, assignments=(), configs=()
             )
-            (created,) = await exchange(address, [frame_of(CreateTopicsRequest(topics=(topic,)), 1)])
+            (created,) = await exchange(
+                address, [frame_of(CreateTopicsRequest(topics=(topic,)), 1)]
+            )
             assert isinstance(created, CreateTopicsResponse)
             assert created.topics[0].error_code == ErrorCode.NONE
             await until(lambda: _leader_known(address, "quiet"))
@@ -366,11 +367,9 @@ def test_the_link_codec_reads_answers_in_order_and_refuses_strays() -> None:
     with pytest.raises(ValueError, match="no request is waiting"):
         codec.decode(answer_one)
     with pytest.raises(ValueError, match="not a request"):
-        codec.encode(KafkaResponse(correlation_id=0, body=ApiVersionsResponse(error_code=0, api_keys=())))
-    silent = request(
-        ProduceRequest(acks=0, timeout_ms=1, topic_data=()), correlation_id=5
-    )
+        codec.encode(
+            KafkaResponse(correlation_id=0, body=ApiVersionsResponse(error_code=0, api_keys=()))
+        )
+    silent = request(ProduceRequest(acks=0, timeout_ms=1, topic_data=()), correlation_id=5)
     codec.encode(silent)
     assert not codec.waiting  # an acks=0 produce waits for nothing
-
-

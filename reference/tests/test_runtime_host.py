@@ -96,7 +96,7 @@ def test_a_timer_is_delivered_at_or_after_its_due_time() -> None:
         return node
 
     node = run(check)
-    (what, now), = [entry for entry in node.inputs if entry[0] == "timer t"]
+    ((_, now),) = [entry for entry in node.inputs if entry[0] == "timer t"]
     assert now >= node.inputs[0][1] + 30
 
 

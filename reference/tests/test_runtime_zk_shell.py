@@ -228,7 +228,9 @@ def test_the_real_command_runs_a_one_shot_command(tmp_path: Path) -> None:
 # -- hostile bytes at the coordination service -------------------------------------------------
 
 
-async def _connect_session(address: tuple[str, int]) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _connect_session(
+    address: tuple[str, int],
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await asyncio.open_connection(*address)
     writer.write(encode_message(ConnectRequest(timeout_ms=30000)))
     size = await asyncio.wait_for(reader.readexactly(4), 5)
@@ -258,7 +260,9 @@ def test_hostile_bytes_close_one_connection_and_the_service_serves_on(
         # the other connection's session still answers
         bystander.write(encode_message(ExistsRequest(xid=1, path="/zookeeper")))
         size = await asyncio.wait_for(bystander_reader.readexactly(4), 5)
-        answer = decode_frame(size + await bystander_reader.readexactly(int.from_bytes(size, "big")))
+        answer = decode_frame(
+            size + await bystander_reader.readexactly(int.from_bytes(size, "big"))
+        )
         assert isinstance(answer, ExistsResponse) and answer.error is KeeperErrorCode.OK
         bystander.close()
 

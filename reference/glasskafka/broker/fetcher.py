@@ -46,6 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from glasskafka.broker.effects import Effects
+from glasskafka.broker.idempotence import record_replicated
 from glasskafka.broker.partition import Partition
 from glasskafka.broker.truncation import (
     start_at_leader_log_start,
@@ -454,7 +455,10 @@ class ReplicaFetcherManager:
             return
         try:
             if data.records:
-                partition.log.append_as_follower(data.records, now_ms=now_ms)
+                appended = partition.log.append_as_follower(data.records, now_ms=now_ms)
+                # The follower rebuilds the leader's producer state from the same batches, so
+                # it deduplicates retries once it leads (AppendOrigin.REPLICATION; IDEM-5).
+                record_replicated(partition, data.records, valid_bytes=appended.valid_bytes)
         except LogError as refused:
             if refused.code is ErrorCode.INVALID_RECORD:
                 followed.state = FetchState.TRUNCATING  # the batches do not continue our log

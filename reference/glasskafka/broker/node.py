@@ -15,6 +15,9 @@ expects.  It is Kafka's ``KafkaServer`` in miniature, and mostly routes:
   reconnects at once and registers again with the new session;
 * **requests** pass connection muting (``request_channel.py``) and are served by ``apis.py``;
   the outcome is an answer now, a parked operation (the peer stays muted), or nothing (acks=0);
+* **InitProducerId** is answered from this broker's block of producer ids
+  (``producer_ids.py``); when the block is used up the peer waits, muted like a peer waiting
+  for the controller role, while a new block is reserved in ``/latest_producer_id_block``;
 * **the controller role** (THE SEAM, ``glasskafka.controller.role``): every broker embeds a
   :class:`~glasskafka.controller.ControllerRole`.  The node gives it session changes, the
   coordination answers whose ``ctx`` starts with ``"controller:"``, every watch event,
@@ -49,9 +52,9 @@ Spec IDs: CTRL-1, REPL-6..10, REPL-12..14, REPL-16 come together here; :meth:`ch
 asserts the local ones after every input.
 
 Simplified from Kafka: one request at a time, run to completion (Kafka has network and request
-handler thread pools); no group coordinator yet; no controlled shutdown; the coordination
-service's node id is fixed (``zk``) rather than read from ``zookeeper.connect``; the log
-directory is the root of the node's :class:`~glasskafka.storage.Disk` (the runtime roots a
+handler thread pools); no group or transaction coordinator yet; no controlled shutdown; the
+coordination service's node id is fixed (``zk``) rather than read from ``zookeeper.connect``; the
+log directory is the root of the node's :class:`~glasskafka.storage.Disk` (the runtime roots a
 ``RealDisk`` at ``log.dirs``), so a broker has exactly one.
 """
 
@@ -60,7 +63,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from glasskafka.broker.apis import handle_request
+from glasskafka.broker.apis import handle_request, is_served
 from glasskafka.broker.effects import Answer, BrokerEvent, Effects, Outcome, Parked, Unanswered
 from glasskafka.broker.fetch_path import complete_fetch
 from glasskafka.broker.fetcher import FETCHER_TIMER_PREFIX, FetchState, ReplicaFetcherManager
@@ -76,6 +79,7 @@ from glasskafka.broker.isr import (
 from glasskafka.broker.metadata_cache import MetadataCache, auto_create_request
 from glasskafka.broker.partition import Partition, PartitionView
 from glasskafka.broker.produce_path import complete_produce, expire_produce
+from glasskafka.broker.producer_ids import ProducerIdManager
 from glasskafka.broker.purgatory import DelayedOperation, DelayedProduce, operation_of_timer
 from glasskafka.broker.registration import (
     REGISTRATION_RETRY_TIMER,
@@ -122,6 +126,7 @@ from glasskafka.log import LogManager, PartitionLog
 from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse, answer, request
 from glasskafka.protocol.messages.fetch import FetchResponse
+from glasskafka.protocol.messages.init_producer_id import InitProducerIdRequest
 from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrResponse
 from glasskafka.protocol.messages.offset_for_leader_epoch import OffsetForLeaderEpochResponse
 from glasskafka.protocol.messages.stop_replica import StopReplicaResponse
@@ -136,6 +141,9 @@ __all__ = ["BrokerNode"]
 
 AUTO_CREATE_TIMEOUT_MS = 30000
 """How long a forwarded auto-create may take at the controller (Kafka's request timeout)."""
+
+INIT_PRODUCER_ID_TIMEOUT_MS = 30000
+"""How long an InitProducerId may wait for a block of producer ids before REQUEST_TIMED_OUT."""
 
 
 class BrokerNode(Node):
@@ -181,6 +189,7 @@ class BrokerNode(Node):
         )
         self.registration = Registration(broker_id=self.broker_id, host=host, port=port)
         self.controller = ControllerRole(broker_id=self.broker_id, config=config, bugs=bugs)
+        self.producer_ids = ProducerIdManager(broker_id=self.broker_id)
         self.channel = RequestChannel()
         self.events: tuple[BrokerEvent, ...] = ()
         self.next_correlation_id = 0
@@ -250,6 +259,7 @@ class BrokerNode(Node):
         if peer == COORDINATION_NODE_ID:
             self._client(self.client.on_connection_lost(now_ms), now_ms)
         reason = self.channel.forget(peer)
+        self.producer_ids.forget(peer)
         if isinstance(reason, AwaitingController):
             # The role may still answer; that answer must not reach a fresh connection.
             self.channel.suppressed.add((peer, reason.request.correlation_id))
@@ -299,6 +309,8 @@ class BrokerNode(Node):
             return
         if isinstance(request.body, CreateTopicsRequest | DeleteTopicsRequest):
             outcome = self._to_controller(sender, request, now_ms, local=local)
+        elif isinstance(request.body, InitProducerIdRequest) and is_served(request):
+            outcome = self._init_producer_id(sender, request, now_ms)
         else:
             outcome = handle_request(
                 self.replicas,
@@ -334,6 +346,20 @@ class BrokerNode(Node):
         self._role(self.controller.on_message(sender, request, now_ms), now_ms)
         return Unanswered()  # the role answers, now or later
 
+    def _init_producer_id(self, sender: NodeId, request: KafkaRequest, now_ms: Millis) -> Outcome:
+        """Answer from this broker's block of producer ids, or mute ``sender`` until a new
+        block is reserved in the coordination service (``producer_ids.py``)."""
+        response, coordination = self.producer_ids.on_request(sender, request)
+        for submitted in coordination:
+            self._submit(submitted, now_ms)
+        if response is not None:
+            return Answer(body=response)
+        # The peer waits as it would for the controller role: muted, so its later requests are
+        # answered in order, with a deadline after which it hears REQUEST_TIMED_OUT.
+        deadline = Millis(now_ms + INIT_PRODUCER_ID_TIMEOUT_MS)
+        self._effects.outputs.append(self.channel.mute_for_controller(sender, request, deadline))
+        return Unanswered()
+
     def _response(self, sender: NodeId, response: KafkaResponse, now_ms: Millis) -> None:
         match response.body:
             case LeaderAndIsrResponse() | UpdateMetadataResponse() | StopReplicaResponse():
@@ -365,20 +391,25 @@ class BrokerNode(Node):
         """Carry out what the role asked for: its messages, timers and coordination requests."""
         for output in step.outputs:
             match output:
-                case Send(to=to, message=KafkaResponse(correlation_id=correlation_id)):
-                    if (to, correlation_id) in self.channel.suppressed:
-                        self.channel.suppressed.discard((to, correlation_id))
-                        continue  # the broker already answered REQUEST_TIMED_OUT
-                    self._send(to, output.message)
-                    cancel = self.channel.controller_answered(to, correlation_id)
-                    if cancel is not None:
-                        self._effects.outputs.append(cancel)
+                case Send(to=to, message=KafkaResponse() as response):
+                    self._send_awaited(to, response)
                 case Send(to=to, message=message):
                     self._send(to, message)
                 case SetTimer() | CancelTimer():
                     self._effects.outputs.append(output)
         for coordination in step.coordination:
             self._submit(coordination, now_ms)
+
+    def _send_awaited(self, to: NodeId, response: KafkaResponse) -> None:
+        """Send the late answer a muted peer waits for, unless it already timed out."""
+        correlation_id = response.correlation_id
+        if (to, correlation_id) in self.channel.suppressed:
+            self.channel.suppressed.discard((to, correlation_id))
+            return  # the broker already answered REQUEST_TIMED_OUT
+        self._send(to, response)
+        cancel = self.channel.controller_answered(to, correlation_id)
+        if cancel is not None:
+            self._effects.outputs.append(cancel)
 
     # -- the coordination session ---------------------------------------------------------------
 
@@ -432,6 +463,12 @@ class BrokerNode(Node):
             if found is not None:
                 partition, epoch = found
                 on_isr_read_answer(partition, response, epoch=epoch, effects=self._effects)
+        elif self.producer_ids.owns(ctx):
+            served, coordination = self.producer_ids.on_answer(completed)
+            for peer, waiting, body in served:
+                self._send_awaited(peer, answer(waiting, body))
+            for submitted in coordination:
+                self._submit(submitted, now_ms)
         elif self.registration.owns(ctx):
             requests, retry = self.registration.on_answer(
                 completed, session_id=self.client.session_id, now_ms=now_ms

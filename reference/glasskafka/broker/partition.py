@@ -52,6 +52,7 @@ from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import BrokerId, Epoch, Millis, Offset, PartitionId, TopicName
 from glasskafka.log import PartitionLog
+from glasskafka.log.producer_state import ProducerStateTable
 from glasskafka.records import read_header
 
 __all__ = [
@@ -173,6 +174,9 @@ class Partition:
     high_watermark: Offset = FIRST_OFFSET
     last_fetched_high_watermark: Offset | None = None
     remote_replicas: dict[BrokerId, RemoteReplica] = field(default_factory=dict)
+    producer_state: ProducerStateTable = field(default_factory=ProducerStateTable)
+    """The idempotence table of this replica's log, kept by ``idempotence.py`` (IDEM-5).  It
+    belongs to the log, not to the role, so ``become_*`` leave it alone."""
 
     # -- reading --------------------------------------------------------------------------------
 

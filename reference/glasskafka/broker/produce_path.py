@@ -10,10 +10,15 @@ For each partition of a ProduceRequest (Kafka's ``ReplicaManager.appendRecords``
    (INVALID_TOPIC_EXCEPTION);
 2. with ``acks=all`` (-1) the ISR must have at least ``min.insync.replicas`` members *now*, or
    the batch is refused with NOT_ENOUGH_REPLICAS and not appended (REPL-16);
-3. the log validates the batch (exactly one intact v2 batch: CORRUPT_MESSAGE, INVALID_RECORD,
+3. an idempotent batch (producer id >= 0) passes the partition's producer state first
+   (``idempotence.py``): a retry of a batch the log holds is answered with its original offsets
+   and not appended; a stale epoch is INVALID_PRODUCER_EPOCH, a sequence gap
+   OUT_OF_ORDER_SEQUENCE_NUMBER (``reference/replication-invariants.md`` §6.3);
+4. the log validates the batch (exactly one intact v2 batch: CORRUPT_MESSAGE, INVALID_RECORD,
    MESSAGE_TOO_LARGE...), stamps its base offset and the leader epoch outside the CRC, and
-   appends it -- bytes in, bytes on disk, no per-record work (DESIGN §7);
-4. the HW may rise at once (an ISR of one).
+   appends it -- bytes in, bytes on disk, no per-record work (DESIGN §7) -- and the producer
+   state records the batch;
+5. the HW may rise at once (an ISR of one).
 
 Then, by ``acks``:
 
@@ -30,12 +35,13 @@ other     INVALID_REQUIRED_ACKS for every partition, nothing appended
 The course's summary of the trade-off: the longer the producer waits, the slower and the safer.
 
 Spec IDs: REPL-16 (the minISR gate at both ends), REPL-5 (acks=all answered only once the ISR
-has the batch), LIVE-1 (a parked produce is always answered).
+has the batch), LIVE-1 (a parked produce is always answered), IDEM-1, IDEM-3, IDEM-4, IDEM-6
+(through ``idempotence.py``).
 
-Simplified from Kafka: no idempotent-producer deduplication or transactions yet (the batch's
-producer fields are kept as sent), no quotas, no ``record_errors`` detail (KIP-467).  Kafka
-closes the connection of an acks=0 producer whose batch failed, its only way to say so; a node
-cannot close connections, so glasskafka stays silent.
+Simplified from Kafka: no transactions (a transactional batch is checked like an idempotent one, and
+no transaction coordinator hands out transactional ids), no quotas, no ``record_errors`` detail
+(KIP-467). Kafka closes the connection of an acks=0 producer whose batch failed, its only way to say
+so; a node cannot close connections, so glasskafka stays silent.
 """
 
 from __future__ import annotations
@@ -51,12 +57,15 @@ from glasskafka.broker.effects import (
     ProduceAppended,
     Unanswered,
 )
+from glasskafka.broker.idempotence import check_client_batch, record_leader_append
 from glasskafka.broker.metadata_cache import INTERNAL_TOPICS
+from glasskafka.broker.partition import Partition
 from glasskafka.broker.purgatory import DelayedProduce, ProducePartitionStatus
 from glasskafka.broker.replica_manager import ReplicaManager
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import Epoch, Millis, NodeId, Offset, PartitionId, TopicName
 from glasskafka.log import LogError
+from glasskafka.log.producer_state import DuplicateBatch
 from glasskafka.protocol.envelope import KafkaRequest
 from glasskafka.protocol.messages.produce import (
     PartitionProduceData,
@@ -135,7 +144,7 @@ def _append(
     now_ms: Millis,
     effects: Effects,
 ) -> ProducePartitionStatus:
-    """Steps 1-4 of the module docstring for one partition."""
+    """Steps 1-5 of the module docstring for one partition."""
     partition, error = manager.leader_partition(topic, data.index)
     isr_size = len(partition.isr) if partition is not None else 0
     epoch = partition.leader_epoch if partition is not None else Epoch(-1)
@@ -146,24 +155,15 @@ def _append(
         error = ErrorCode.NOT_ENOUGH_REPLICAS  # checked before the append (REPL-16)
     status = _refused(topic, data, error)
     if error is ErrorCode.NONE and partition is not None:
-        try:
-            info = partition.log.append_as_leader(
-                data.records or b"", leader_epoch=partition.leader_epoch, now_ms=now_ms
-            )
-        except LogError as refused:
-            status = _refused(topic, data, refused.code)
+        check = check_client_batch(partition, data.records or b"")
+        if isinstance(check, DuplicateBatch):
+            _answer_duplicate(partition, data, check, acks, status, effects=effects)
+        elif check is not ErrorCode.NONE:
+            # Stale epoch (INVALID_PRODUCER_EPOCH), a sequence gap (OUT_OF_ORDER_SEQUENCE_NUMBER)
+            # or no sequence (INVALID_RECORD): refused before the append (IDEM-4, IDEM-6).
+            status = _refused(topic, data, check)
         else:
-            status.response = PartitionProduceResponse(
-                index=data.index,
-                error_code=int(ErrorCode.NONE),
-                base_offset=info.first_offset,
-                log_append_time_ms=info.log_append_time_ms,
-                log_start_offset=info.log_start_offset,
-            )
-            status.required_offset = Offset(info.last_offset + 1)
-            status.waiting = acks == -1
-            partition.maybe_increment_high_watermark()
-            effects.touch(partition.topic, partition.partition)
+            status = _append_new(partition, data, acks, status, now_ms=now_ms, effects=effects)
     effects.events.append(
         ProduceAppended(
             topic=TopicName(topic),
@@ -177,6 +177,65 @@ def _append(
         )
     )
     return status
+
+
+def _append_new(
+    partition: Partition,
+    data: PartitionProduceData,
+    acks: int,
+    status: ProducePartitionStatus,
+    *,
+    now_ms: Millis,
+    effects: Effects,
+) -> ProducePartitionStatus:
+    """Steps 4-5: append a batch the producer state let through and record it there."""
+    records = data.records or b""
+    try:
+        info = partition.log.append_as_leader(
+            records, leader_epoch=partition.leader_epoch, now_ms=now_ms
+        )
+    except LogError as refused:
+        return _refused(partition.topic, data, refused.code)
+    status.response = PartitionProduceResponse(
+        index=data.index,
+        error_code=int(ErrorCode.NONE),
+        base_offset=info.first_offset,
+        log_append_time_ms=info.log_append_time_ms,
+        log_start_offset=info.log_start_offset,
+    )
+    status.required_offset = Offset(info.last_offset + 1)
+    status.waiting = acks == -1
+    record_leader_append(partition, records, base_offset=info.first_offset)
+    partition.maybe_increment_high_watermark()
+    effects.touch(partition.topic, partition.partition)
+    return status
+
+
+def _answer_duplicate(
+    partition: Partition,
+    data: PartitionProduceData,
+    duplicate: DuplicateBatch,
+    acks: int,
+    status: ProducePartitionStatus,
+    *,
+    effects: Effects,
+) -> None:
+    """A retry of a batch the log already holds: succeed with the offsets of its first append
+    and write nothing (IDEM-1, IDEM-3).
+
+    With acks=all the answer still waits until the HW covers the original, as Kafka's delayed
+    produce does for a duplicate; the partition is touched so that a parked answer whose HW is
+    already there completes at once.
+    """
+    status.response = PartitionProduceResponse(
+        index=data.index,
+        error_code=int(ErrorCode.NONE),
+        base_offset=duplicate.first_offset,
+        log_start_offset=partition.log_start_offset,
+    )
+    status.required_offset = Offset(duplicate.last_offset + 1)
+    status.waiting = acks == -1
+    effects.touch(partition.topic, partition.partition)
 
 
 def complete_produce(

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 from glasskafka.broker.effects import Effects, LeaderAndIsrApplied
 from glasskafka.broker.fetcher import ReplicaFetcherManager
+from glasskafka.broker.idempotence import rebuild_from_log
 from glasskafka.broker.isr import maybe_shrink_isr
 from glasskafka.broker.metadata_cache import MetadataCache
 from glasskafka.broker.partition import NO_EPOCH, Partition, Role
@@ -134,6 +135,9 @@ class ReplicaManager:
             log=self.log_manager.logs[key],
             bugs=self.bugs,
         )
+        # A replica's producer state is recomputed from its log when the broker starts (recovery)
+        # and is empty for a new log (IDEM-5).
+        rebuild_from_log(partition)
         self.partitions[key] = partition
         self.partitions = dict(sorted(self.partitions.items()))
         return partition

@@ -26,6 +26,10 @@ from glasskafka.protocol.messages.fetch import (
     FetchResponse,
     PartitionData,
 )
+from glasskafka.protocol.messages.init_producer_id import (
+    InitProducerIdRequest,
+    InitProducerIdResponse,
+)
 from glasskafka.protocol.messages.leader_and_isr import (
     LeaderAndIsrPartitionError,
     LeaderAndIsrRequest,
@@ -104,6 +108,8 @@ def error_body(body: Message, code: ErrorCode) -> Message | None:
             return LeaderAndIsrResponse(error_code=error, partition_errors=partition_errors)
         case UpdateMetadataRequest():
             return UpdateMetadataResponse(error_code=error)
+        case InitProducerIdRequest():
+            return InitProducerIdResponse(error_code=error, producer_id=-1, producer_epoch=-1)
         case StopReplicaRequest():
             stop_errors = tuple(
                 StopReplicaPartitionError(topic_name=t, partition_index=p, error_code=error)

@@ -23,7 +23,8 @@ Kafka's answer evolved through three bugs (``docs/concepts/replication.md``, S1-
 :func:`truncate_partition` performs a cut; :func:`start_at_leader_log_start` empties a log that
 has fallen below the leader's log start.
 
-Spec IDs: REPL-14 (truncation safety), REPL-10 (the epoch cache follows the log).
+Spec IDs: REPL-14 (truncation safety), REPL-10 (the epoch cache follows the log), IDEM-5 (the
+producer state is rebuilt from what is left).
 
 Simplified from Kafka: Kafka 2.7+ also learns the divergence from Fetch responses
 (``diverging_epoch``, KIP-595) without a separate OffsetForLeaderEpoch round; glasskafka keeps
@@ -33,6 +34,7 @@ the ZooKeeper-era exchange.
 from __future__ import annotations
 
 from glasskafka.broker.effects import Effects, Truncated
+from glasskafka.broker.idempotence import rebuild_from_log
 from glasskafka.broker.partition import Partition
 from glasskafka.ids import Millis, Offset
 from glasskafka.log import UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, LogManager, PartitionLog
@@ -91,6 +93,9 @@ def truncate_partition(
             )
         )
     partition.after_truncation()
+    # Batches above the cut are gone, so is what the producer state learned from them: rebuild
+    # it from the log that is left (Kafka's UnifiedLog.truncateTo reloads producer state).
+    rebuild_from_log(partition)
 
 
 def start_at_leader_log_start(
@@ -107,6 +112,7 @@ def start_at_leader_log_start(
     log_manager.checkpoint_recovery_points()
     log_manager.checkpoint_log_start_offsets()
     partition.after_truncation()
+    rebuild_from_log(partition)
     effects.events.append(
         Truncated(
             topic=partition.topic,

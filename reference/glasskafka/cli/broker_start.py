@@ -65,7 +65,4 @@ def _run(args: argparse.Namespace) -> int:
     properties.update(parse_overrides(args.override))
     config = config_from_properties(BrokerConfig, properties)
     configure_logging(sys.stdout)
-    try:
-        return asyncio.run(serve_broker(config))
-    except OSError as error:
-        raise GlassKafkaError(f"cannot listen on {config.listeners!r}: {error}") from None
+    return asyncio.run(serve_broker(config))

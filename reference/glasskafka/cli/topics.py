@@ -60,6 +60,8 @@ __all__ = ["TopicCommandError", "describe_lines", "register"]
 
 _TIMEOUT_MS = 30000
 _SETTLE_S = 30.0
+_CLIENT_TIMEOUT_S = 10.0
+"""How long to keep trying to reach a bootstrap server or the controller."""
 
 
 class TopicCommandError(Exception):
@@ -96,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         raise GlassKafkaError("--topic is required with --create and --delete")
     configs = parse_overrides(args.config)
     try:
-        with KafkaClient(args.bootstrap_server) as client:
+        with KafkaClient(args.bootstrap_server, timeout_s=_CLIENT_TIMEOUT_S) as client:
             if args.create:
                 _create(client, args, configs)
             elif args.delete:
@@ -150,9 +152,7 @@ def _settle(client: KafkaClient, name: str, *, present: bool) -> None:
     deadline = time.monotonic() + _SETTLE_S
     while time.monotonic() < deadline:
         brokers = client.metadata([]).brokers
-        if brokers and all(
-            _shows(client, (b.host, b.port), name) == present for b in brokers
-        ):
+        if brokers and all(_shows(client, (b.host, b.port), name) == present for b in brokers):
             return
         time.sleep(0.1)
     state = "have leaders" if present else "be gone"

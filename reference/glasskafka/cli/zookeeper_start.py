@@ -23,7 +23,6 @@ import sys
 
 from glasskafka.cli.broker_start import read_properties
 from glasskafka.config import CoordinationConfig, config_from_properties, parse_overrides
-from glasskafka.errors import GlassKafkaError
 from glasskafka.runtime.coordination_process import serve_coordination
 from glasskafka.runtime.logs import configure_logging
 
@@ -52,9 +51,4 @@ def _run(args: argparse.Namespace) -> int:
     properties.update(parse_overrides(args.override))
     config = config_from_properties(CoordinationConfig, properties)
     configure_logging(sys.stdout)
-    try:
-        return asyncio.run(serve_coordination(config))
-    except OSError as error:
-        raise GlassKafkaError(
-            f"cannot listen on clientPort {config.client_port}: {error}"
-        ) from None
+    return asyncio.run(serve_coordination(config))

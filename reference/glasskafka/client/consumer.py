@@ -116,6 +116,8 @@ class ConsumerNode(Node):
         if not bootstrap:
             raise GlassKafkaError("bootstrap: name at least one broker node, e.g. 'broker-1'")
         self.node_id = node_id
+        # Kafka names an unnamed consumer "consumer-<group>-<n>"; the node id stands in for n.
+        self.client_id = config.client_id or f"consumer-{config.group_id or ''}-{node_id}"
         self.config = config
         self.rng = rng
         self.bootstrap = tuple(bootstrap)
@@ -211,8 +213,8 @@ class ConsumerNode(Node):
     def unsubscribe(self, now_ms: Millis) -> list[Output]:
         """Give up every partition (revoke callbacks), leave the group, forget the subscription."""
         self._enter(now_ms)
-        if self.subscriptions.group_managed:
-            self._leave_group()
+        if self.subscriptions.group_managed and self.coordinator is not None:
+            self.coordinator.give_up_and_leave(self)
         self.fetcher.discard(set(self.subscriptions.assignment))
         self.subscriptions.unsubscribe()
         return self._step()
@@ -396,18 +398,15 @@ class ConsumerNode(Node):
         if coordinator is not None and coordinator.fatal is not None:
             self.finish(GlassKafkaError(coordinator.fatal))
             return
-        ready = not self.subscriptions.group_managed or (
-            coordinator is not None and coordinator.stable
-        )
+        ready = not self.subscriptions.group_managed or bool(coordinator and coordinator.stable)
         # Kafka auto-commits at the start of poll(), before this poll returns any record: the
         # positions committed are those of earlier polls, already processed (offset_commit.py).
         if ready and not self.bugs.auto_commit_current_poll:
             commits.maybe_auto_commit(self)
         commits.request_committed(self)
         leaders = self.metadata.leaders(self.subscriptions.assignment)
-        for leader, body in self.fetcher.list_offsets_requests(
-            self.subscriptions, leaders, self.config
-        ):
+        lookups = self.fetcher.list_offsets_requests(self.subscriptions, leaders, self.config)
+        for leader, body in lookups:
             self.send(leader, body)
         if self.fetcher.error is not None:
             error, self.fetcher.error = self.fetcher.error, None
@@ -431,16 +430,12 @@ class ConsumerNode(Node):
 
     def _finish_close(self) -> None:
         """Revoke (or lose), leave the group, and stop (``KafkaConsumer.close``)."""
-        if self.subscriptions.group_managed:
-            self._leave_group()
+        if self.subscriptions.group_managed and self.coordinator is not None:
+            self.coordinator.give_up_and_leave(self)
         self.finish(CloseResult())
         self.closed = True
         self.outbox.extend(CancelTimer(name=name) for name in sorted(self.timers))
         self.timers.clear()
-
-    def _leave_group(self) -> None:
-        assert self.coordinator is not None
-        self.coordinator.give_up_and_leave(self)
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -451,11 +446,9 @@ class ConsumerNode(Node):
                 retry = self.config.retry_backoff_ms
                 self.metadata.on_response(body, now_ms=self.now_ms, retry_backoff_ms=retry)
                 self._after_metadata(body)
-            case FetchResponse():
-                assert isinstance(pending.body, FetchRequest)
-                self.fetcher.on_fetch_response(
-                    pending.to, pending.body, body, self.subscriptions, self.config
-                )
+            case FetchResponse() if isinstance(asked := pending.body, FetchRequest):
+                subscriptions = self.subscriptions
+                self.fetcher.on_fetch_response(pending.to, asked, body, subscriptions, self.config)
             case ListOffsetsResponse():
                 self.fetcher.on_list_offsets_response(body, self.subscriptions)
             case OffsetCommitResponse() if pending.commit_id is not None:
@@ -518,13 +511,11 @@ class ConsumerNode(Node):
 
     def send(self, to: NodeId, body: Message, *, commit_id: int | None = None) -> int:
         """Send a request; returns its correlation id."""
-        self.next_correlation += 1
-        envelope = request(
-            body, correlation_id=self.next_correlation, client_id=self.config.client_id
-        )
-        self.in_flight[self.next_correlation] = _Pending(to, body, commit_id)
+        self.next_correlation = number = self.next_correlation + 1
+        envelope = request(body, correlation_id=number, client_id=self.client_id)
+        self.in_flight[number] = _Pending(to, body, commit_id)
         self.outbox.append(Send(to=to, message=envelope))
-        return self.next_correlation
+        return number
 
     def any_broker(self) -> NodeId:
         """The first known broker, else a bootstrap broker (chosen by the random stream)."""
@@ -532,9 +523,6 @@ class ConsumerNode(Node):
         if brokers:
             return brokers[0]
         return self.bootstrap[self.rng.randrange(len(self.bootstrap))]
-
-    def group_topics(self) -> tuple[str, ...]:
-        return self.subscriptions.topics
 
     def partition_counts(self, topics: set[str]) -> tuple[dict[TopicName, int], set[str]]:
         counts = {TopicName(t): self.metadata.partition_count(t) for t in sorted(topics)}
@@ -549,21 +537,16 @@ class ConsumerNode(Node):
     def rebalance_callback(
         self, kind: RebalanceKind, partitions: tuple[TopicPartition, ...]
     ) -> Mapping[TopicPartition, int]:
-        coordinator = self.coordinator
-        generation = coordinator.generation.generation_id if coordinator is not None else -1
+        generation = self.coordinator.generation.generation_id if self.coordinator else -1
+        now = self.now_ms
         self.record(
-            RebalanceEvent(
-                time_ms=self.now_ms, kind=kind, partitions=partitions, generation=generation
-            )
+            RebalanceEvent(time_ms=now, kind=kind, partitions=partitions, generation=generation)
         )
         return notify(self.listener, kind, partitions)
 
     def commit_before_rejoin(self, offsets: Mapping[TopicPartition, int]) -> int:
         mode = CommitMode.AUTO if self.config.enable_auto_commit else CommitMode.SYNC
         return commits.send_commit(self, offsets, mode, None)
-
-    def forget_partitions(self, partitions: set[TopicPartition]) -> None:
-        self.fetcher.discard(partitions)
 
     # -- timers ----------------------------------------------------------------------------------
 

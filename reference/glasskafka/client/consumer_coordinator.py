@@ -63,6 +63,7 @@ from glasskafka.assignors import (
 )
 from glasskafka.client.consumer_config import ConsumerConfig
 from glasskafka.client.consumer_events import RebalanceKind
+from glasskafka.client.fetcher import Fetcher
 from glasskafka.client.subscription_state import SubscriptionState
 from glasskafka.errors import ErrorCode
 from glasskafka.ids import (
@@ -125,15 +126,13 @@ class ConsumerHost(Protocol):
     now_ms: int
     config: ConsumerConfig
     subscriptions: SubscriptionState
+    fetcher: Fetcher
 
     def send(self, to: NodeId, body: Message) -> int:
         """Send a request; returns its correlation id."""
 
     def any_broker(self) -> NodeId:
         """A broker to ask questions any broker can answer."""
-
-    def group_topics(self) -> tuple[str, ...]:
-        """The topics this member subscribes to now."""
 
     def partition_counts(self, topics: set[str]) -> tuple[dict[TopicName, int], set[str]]:
         """Known partition counts of ``topics``, and the topics not known yet."""
@@ -148,9 +147,6 @@ class ConsumerHost(Protocol):
 
     def commit_before_rejoin(self, offsets: Mapping[TopicPartition, int]) -> int:
         """Send a commit the join must wait for; returns its commit id."""
-
-    def forget_partitions(self, partitions: set[TopicPartition]) -> None:
-        """Drop buffered data for partitions given up."""
 
 
 _COORDINATOR_GONE = frozenset({ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR})
@@ -273,7 +269,7 @@ class ConsumerCoordinator:
     ) -> set[TopicPartition]:
         if host.config.rebalance_protocol is RebalanceProtocol.EAGER:
             return set(owned)
-        subscribed = set(host.group_topics())
+        subscribed = set(host.subscriptions.topics)
         return {tp for tp in owned if tp[0] not in subscribed}
 
     def _give_up(self, host: ConsumerHost, partitions: set[TopicPartition]) -> None:
@@ -281,7 +277,7 @@ class ConsumerCoordinator:
             return
         kept = [tp for tp in host.subscriptions.assignment if tp not in partitions]
         host.subscriptions.assign_from_subscribed(kept)
-        host.forget_partitions(partitions)
+        host.fetcher.discard(partitions)
 
     def on_pre_join_commit_done(self, commit_id: int) -> None:
         """The commit that the JoinGroup waited for is answered (whatever the outcome)."""
@@ -291,7 +287,7 @@ class ConsumerCoordinator:
     def _send_join(self, host: ConsumerHost) -> None:
         config = host.config
         owned = tuple(host.subscriptions.assignment)
-        subscription_topics = host.group_topics()
+        subscription_topics = host.subscriptions.topics
         protocols = tuple(
             JoinGroupRequestProtocol(
                 name=strategy.value,
@@ -450,7 +446,7 @@ class ConsumerCoordinator:
             # COOPERATIVE (an EAGER member owns nothing here): give these up, then rejoin so
             # that their new owners receive them in the follow-up rebalance (KIP-429).
             host.rebalance_callback(RebalanceKind.REVOKED, revoked)
-            host.forget_partitions(set(revoked))
+            host.fetcher.discard(set(revoked))
             self.request_rejoin()
         host.subscriptions.assign_from_subscribed(assigned)
         host.rebalance_callback(RebalanceKind.ASSIGNED, added)
@@ -530,7 +526,7 @@ class ConsumerCoordinator:
             lost = self.generation.generation_id < 0
             host.rebalance_callback(RebalanceKind.LOST if lost else RebalanceKind.REVOKED, owned)
             host.subscriptions.assign_from_subscribed(())
-            host.forget_partitions(set(owned))
+            host.fetcher.discard(set(owned))
         self.leave(host)
 
     def leave(self, host: ConsumerHost) -> int | None:

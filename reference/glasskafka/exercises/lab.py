@@ -31,12 +31,15 @@ than editing the code around it.
 
 from __future__ import annotations
 
+import linecache
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "STUDENT_MODULE_PREFIX",
     "Check",
     "CheckContext",
     "CheckOutcome",
@@ -45,6 +48,7 @@ __all__ = [
     "LabFailure",
     "Student",
     "Substitution",
+    "raised",
     "shown",
 ]
 
@@ -152,3 +156,19 @@ def shown(value: object) -> str:
     if isinstance(value, str) and value.startswith("raised "):
         return value
     return repr(value)
+
+
+STUDENT_MODULE_PREFIX = "_glasskafka_lab_"
+"""The student's file is imported under a module name starting with this (``workspace.py``)."""
+
+
+def raised(error: BaseException) -> str:
+    """``"raised Type: message"``, with the student's line that raised it when there is one."""
+    where = ""
+    for frame, line_number in traceback.walk_tb(error.__traceback__):
+        if str(frame.f_globals.get("__name__", "")).startswith(STUDENT_MODULE_PREFIX):
+            file_name = Path(frame.f_code.co_filename).name
+            text = linecache.getline(frame.f_code.co_filename, line_number).strip()
+            where = f" (at {file_name} line {line_number}: {text})"
+    message = str(error)
+    return f"raised {type(error).__name__}{': ' + message if message else ''}{where}"

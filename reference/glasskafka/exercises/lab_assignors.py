@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from glasskafka.assignors import AssignmentStrategy, Subscription, assign, partition_counts
 from glasskafka.assignors.range_assignor import assign_range as _reference_range
@@ -146,8 +147,12 @@ def adapted(name: str) -> Callable[[Student], Assignor]:
             partitions_per_topic: Mapping[TopicName, int],
             subscriptions: Mapping[MemberId, Subscription],
         ) -> dict[MemberId, list[TopicPartition]]:
-            topics = {str(t): c for t, c in assignable_topics(partitions_per_topic, subscriptions)}
-            members = {str(m): list(subscriptions[m].topics) for m in member_order(subscriptions)}
+            chosen = assignable_topics(partitions_per_topic, subscriptions)
+            topics = {str(t): c for t, c in chosen.items()}
+            members = {
+                str(m): [str(t) for t in subscriptions[m].topics]
+                for m in member_order(subscriptions)
+            }
             result = write(topics, members)
             return sorted_assignment(_typed(result, topics, members, name))
 
@@ -184,7 +189,7 @@ def _golden(
         for case, counts, topics_of, expected in cases:
             subscriptions = {MemberId(m): Subscription.of(t) for m, t in topics_of.items()}
             result = assign(strategy, partition_counts(counts), subscriptions)
-            got = {m: {f"{t}-{p}" for t, p in parts} for m, parts in result.items()}
+            got = {str(m): {f"{t}-{p}" for t, p in parts} for m, parts in result.items()}
             if got != expected:
                 raise LabFailure(
                     inputs=f"{case}: partitions {counts}, subscriptions {topics_of}",
@@ -203,10 +208,28 @@ def _property_suite(strategy: AssignmentStrategy) -> Callable[[CheckContext], No
     def run(context: CheckContext) -> None:
         from model_tests import test_assign_properties as suite
 
-        check_settings(context)(suite.test_every_round_meets_its_specs)(strategy=strategy)
-        check_settings(context)(suite.test_assignors_are_pure_and_deterministic)(strategy=strategy)
+        for test in (
+            suite.test_every_round_meets_its_specs,
+            suite.test_assignors_are_pure_and_deterministic,
+        ):
+            _with_budget(test, context)(strategy=strategy)
 
     return run
+
+
+def _with_budget(test: Callable[..., None], context: CheckContext) -> Callable[..., None]:
+    """A ``@given(data=st.data())`` suite test re-wrapped with the lab's budget.
+
+    Settings can be applied to a function only once, so its undecorated body is wrapped in a
+    fresh function each time.
+    """
+    body = test.hypothesis.inner_test  # type: ignore[attr-defined]
+
+    def fresh(strategy: AssignmentStrategy, data: st.DataObject) -> None:
+        body(strategy=strategy, data=data)
+
+    wrapped: Callable[..., None] = given(data=st.data())(check_settings(context)(fresh))
+    return wrapped
 
 
 def _same_as_reference(

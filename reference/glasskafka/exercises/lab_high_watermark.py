@@ -48,6 +48,7 @@ from glasskafka.exercises.lab import (
     LabFailure,
     Student,
     Substitution,
+    raised,
     shown,
 )
 from glasskafka.exercises.runner import check_settings
@@ -76,7 +77,7 @@ def _ask(rule: Callable[..., object], leader: int, followers: dict[int, int]) ->
     try:
         return rule(leader_log_end_offset=leader, follower_log_end_offsets=dict(followers))
     except Exception as error:
-        return f"raised {type(error).__name__}: {error}"
+        return raised(error)
 
 
 def _story(leader: int, followers: dict[int, int]) -> str:

@@ -48,6 +48,7 @@ from glasskafka.exercises.lab import (
     LabFailure,
     Student,
     Substitution,
+    raised,
     shown,
 )
 from glasskafka.exercises.runner import check_settings
@@ -84,7 +85,7 @@ def _ask(find: Callable[..., object], entries: tuple[int, ...], target: int) -> 
     try:
         return find(entries, target)
     except Exception as error:
-        return f"raised {type(error).__name__}: {error}"
+        return raised(error)
 
 
 def _golden(context: CheckContext) -> None:

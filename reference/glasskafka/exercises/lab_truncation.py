@@ -48,6 +48,7 @@ from glasskafka.exercises.lab import (
     LabFailure,
     Student,
     Substitution,
+    raised,
     shown,
 )
 from glasskafka.exercises.runner import check_settings
@@ -137,7 +138,7 @@ def _agrees(context: CheckContext) -> None:
         try:
             got: object = write(**situation)
         except Exception as error:
-            got = f"raised {type(error).__name__}: {error}"
+            got = raised(error)
         if got != expected:
             raise LabFailure(inputs=_call(situation), expected=repr(expected), got=shown(got))
 

@@ -41,6 +41,7 @@ from glasskafka.exercises.lab import (
     LabFailure,
     Student,
     Substitution,
+    raised,
     shown,
 )
 from glasskafka.exercises.runner import check_settings
@@ -81,7 +82,7 @@ def _call(function: Callable[..., Any], *args: Any) -> Any:
     try:
         return function(*args)
     except Exception as error:
-        return f"raised {type(error).__name__}: {error}"
+        return raised(error)
 
 
 def _golden(context: CheckContext) -> None:
@@ -143,7 +144,7 @@ def _refuses_malformed(context: CheckContext) -> None:
         except CorruptRecordError:
             continue
         except Exception as error:
-            got = f"raised {type(error).__name__}: {error}"
+            got = raised(error)
         raise LabFailure(
             inputs=f"decode_zigzag_varint({data!r}, 0)  # {why}",
             expected="CorruptRecordError",
@@ -155,7 +156,7 @@ def _refuses_malformed(context: CheckContext) -> None:
         except ValueError:
             continue
         except Exception as error:
-            got = f"raised {type(error).__name__}: {error}"
+            got = raised(error)
         raise LabFailure(
             inputs=f"encode_zigzag_varint({value})  # outside int32",
             expected="ValueError",

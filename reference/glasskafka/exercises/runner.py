@@ -8,7 +8,8 @@ patches every :class:`~glasskafka.exercises.lab.Substitution` of the lab with
 :func:`unittest.mock.patch`: the reference code now calls the student's function at the exact
 attribute it always looks up.  The patches are undone when the checks end, whatever happens.
 
-Each check runs in turn and becomes a :class:`~glasskafka.exercises.lab.CheckOutcome`:
+The checks run in order, cheap and pointed first, and stop at the first failure (the rest
+are reported as not run).  Each check becomes a :class:`~glasskafka.exercises.lab.CheckOutcome`:
 
 * it passes if it returns;
 * a :class:`~glasskafka.exercises.lab.LabFailure` gives its own story (inputs, expected, got);
@@ -36,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,15 +131,17 @@ def check_lab(
 ) -> Verdict:
     """Run every check of ``lab`` on ``student``'s code; draw the failure if the lab can."""
     profile = _profile()
+    profile_settings = settings.default
+    assert profile_settings is not None  # Hypothesis always has a default profile loaded
     context = CheckContext(
         student=student,
-        max_examples=max_examples or settings.default.max_examples,
-        stateful_step_count=settings.default.stateful_step_count,
+        max_examples=max_examples or profile_settings.max_examples,
+        stateful_step_count=profile_settings.stateful_step_count,
         profile=os.environ.get("GLASSKAFKA_PROFILE", profile),
     )
     has_checkout = source_checkout() is not None
     with substituted(lab, student):
-        outcomes = tuple(_run(check, context, student_path, has_checkout) for check in lab.checks)
+        outcomes = _run_in_order(lab.checks, context, student_path, has_checkout)
         pictures: list[Path] = []
         failed = any(not o.passed and not o.skipped for o in outcomes)
         if failed and lab.picture is not None and picture_dir is not None:
@@ -147,6 +150,31 @@ def check_lab(
             except Exception:  # a picture is a bonus: a student bug that breaks it is reported
                 pictures = []  # by the checks already
     return Verdict(lab=lab.name, profile=profile, outcomes=outcomes, pictures=tuple(pictures))
+
+
+def _run_in_order(
+    checks: tuple[Check, ...], context: CheckContext, path: Path, has_checkout: bool
+) -> tuple[CheckOutcome, ...]:
+    """Run the checks in order until one fails; report the rest as not run.
+
+    The checks go from cheap and pointed (golden examples) to broad and costly (model suites),
+    so the first failure is the most readable one; fixing it first is the student's next step,
+    and running a model suite on code that fails a golden example would only take time.
+    """
+    outcomes: list[CheckOutcome] = []
+    for check in checks:
+        if any(not o.passed and not o.skipped for o in outcomes):
+            outcomes.append(
+                CheckOutcome(
+                    name=check.name,
+                    kind=check.kind,
+                    passed=False,
+                    skipped="not run: fix the failure above first",
+                )
+            )
+            continue
+        outcomes.append(_run(check, context, path, has_checkout))
+    return tuple(outcomes)
 
 
 def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) -> CheckOutcome:
@@ -169,12 +197,19 @@ def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) ->
     return CheckOutcome(name=check.name, kind=check.kind, passed=True)
 
 
-def _steps(lines: Iterable[str]) -> list[str]:
-    """Hypothesis's lines, without the invariant checks it lists right after a machine starts
-    (argument-less calls before the first rule: noise in a story)."""
+def _steps(lines: list[str]) -> list[str]:
+    """Hypothesis's example, without its noise: the reproduction hints, the "Explanation"
+    block, the ``<state machine>`` marker, and the invariant checks it lists right after a
+    machine starts (argument-less calls before the first rule)."""
     kept: list[str] = []
     after_start = False
     for line in lines:
+        if line.startswith("Explanation:"):
+            break
+        if not line.strip() or line.startswith(
+            ("You can reproduce", "@reproduce_failure", "<state machine>")
+        ):
+            continue
         if line.lstrip().startswith("state = "):
             after_start = True
         elif after_start and re.fullmatch(r"\s*state\.\w+\(\)", line):
@@ -187,13 +222,12 @@ def _steps(lines: Iterable[str]) -> list[str]:
 
 def _story(error: Exception, path: Path) -> Counterexample:
     """A counterexample from an exception and the example Hypothesis attached to it."""
-    notes = _steps(
-        line
+    lines = [
+        line.removeprefix("Failing test case: ").removeprefix("Falsifying example: ")
         for note in getattr(error, "__notes__", [])
         for line in str(note).splitlines()
-        if line.strip()
-        and not line.startswith(("You can reproduce", "@reproduce_failure", "Failing test case"))
-    )
+    ]
+    notes = _steps(lines)
     if len(notes) > _MAX_INPUT_LINES:
         notes = [*notes[: _MAX_INPUT_LINES - 1], f"... ({len(notes) - _MAX_INPUT_LINES + 1} more)"]
     inputs = "\n".join(notes) if notes else "(the check's fixed example)"

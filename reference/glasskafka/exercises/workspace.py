@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from glasskafka.errors import GlassKafkaError
-from glasskafka.exercises.lab import Lab, Student
+from glasskafka.exercises.lab import STUDENT_MODULE_PREFIX, Lab, Student
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -133,6 +133,8 @@ def _compile(source: str, path: Path) -> None:
     try:
         compile(source, str(path), "exec")
     except SyntaxError as error:
+        if error.lineno is None:  # e.g. a NUL byte: Python names no line
+            raise GlassKafkaError(f"{path.name} cannot be compiled: {error.msg}") from None
         line = (error.text or "").rstrip()
         caret = " " * max((error.offset or 1) - 1, 0) + "^"
         shown = f"\n    {line.strip()}\n    {caret[len(line) - len(line.lstrip()) :]}"
@@ -145,7 +147,7 @@ def _compile(source: str, path: Path) -> None:
 
 def _execute(source: str, path: Path, lab: Lab) -> ModuleType:
     """Run the module body under a private name that no other import can collide with."""
-    name = f"_glasskafka_lab_{lab.name.replace('-', '_')}_student"
+    name = f"{STUDENT_MODULE_PREFIX}{lab.name.replace('-', '_')}_student"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None  # a .py path always has a loader
     module = importlib.util.module_from_spec(spec)

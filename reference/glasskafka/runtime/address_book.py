@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import assert_never
 
 from glasskafka.controller.znodes import BROKER_IDS_PATH, ZnodeFormatError, decode_broker
 from glasskafka.coordination import (
@@ -106,7 +107,9 @@ class AddressBook(Node):
                 case RequestCompleted():
                     outputs += self._answer(event, now_ms)
                 case SessionDisconnected():
-                    pass
+                    pass  # the client reconnects by itself; the book keeps what it knows
+                case _:
+                    assert_never(event)
         return outputs
 
     def _list(self, now_ms: Millis) -> list[Output]:

@@ -118,44 +118,20 @@ async def serve_broker(
 ) -> int:
     """Run one broker until ``stop`` is set (or SIGTERM/SIGINT, if ``signals``); return 0.
 
-    Raises :class:`GlassKafkaError` for a config it cannot run (see :func:`_checked`) and
-    ``OSError`` if the listener's port is taken.
+    Raises :class:`GlassKafkaError` for a config it cannot run (see :func:`_checked`), naming
+    the port if the listener cannot bind it.
     """
     log_dir, coordination = _checked(config)
     bind_host, port = listener_address(config)
     if port == 0:
         port = _free_port(bind_host)
-        listeners = f"PLAINTEXT://{bind_host}:{port}"
-        config = dataclasses.replace(config, listeners=listeners)
+        config = dataclasses.replace(config, listeners=f"PLAINTEXT://{bind_host}:{port}")
     loop = asyncio.get_running_loop()
-    clock = RuntimeClock(loop)
-    node = BrokerNode(
-        broker_node_id(BrokerId(config.broker_id)),
-        RealDisk(log_dir),
-        random.Random(seed),
-        config=config,
-        bugs=bugs,
-    )
-    host = NodeHost(node, loop=loop, clock=clock, log=log)
-    listener = Listener(
-        host,
-        lambda peer: KafkaConversation(
-            peer,
-            host=host,
-            log=log,
-            max_request_bytes=config.socket_request_max_bytes,
-            will_answer=node.channel.is_muted,
-        ),
-        min_size=MIN_REQUEST_SIZE,
-        max_size=config.socket_request_max_bytes,
-        log=log,
-    )
-    book = AddressBookService(loop=loop, clock=clock, coordination=coordination, log=log)
-    zk = coordination_links(host, coordination, log=log)
-    brokers = broker_links(host, book.resolve, log=log)
-    host.outboxes += [listener, zk, brokers]
-    host.observers.append(_StateLog(node))
-    await listener.start(bind_host, port)
+    parts = _Parts(config, RealDisk(log_dir), coordination, bugs=bugs, seed=seed, loop=loop)
+    try:
+        await parts.listener.start(bind_host, port)
+    except OSError as error:
+        raise GlassKafkaError(f"cannot listen on {config.listeners!r}: {error}") from None
     stop = stop or asyncio.Event()
     if signals:
         _on_signals(loop, stop)
@@ -163,19 +139,66 @@ async def serve_broker(
     log.info(
         "%s starting: log.dirs=%s zookeeper.connect=%s", name, log_dir, config.zookeeper_connect
     )
-    book.start()
-    host.start()
+    parts.start()
     log.info("%s started, listening on %s", name, config.listeners)
     await stop.wait()
     log.info("%s shutting down", name)
-    host.stop()
-    book.stop()
-    listener.close()
-    zk.close()
-    brokers.close()
-    node.disk.close()
+    parts.stop()
     log.info("%s shut down completed", name)
     return 0
+
+
+class _Parts:
+    """The node and everything that connects it: host, listener, links, address book."""
+
+    def __init__(
+        self,
+        config: BrokerConfig,
+        disk: RealDisk,
+        coordination: tuple[str, int],
+        *,
+        bugs: BugFlags,
+        seed: int | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        clock = RuntimeClock(loop)
+        node_id = broker_node_id(BrokerId(config.broker_id))
+        self.node = BrokerNode(node_id, disk, random.Random(seed), config=config, bugs=bugs)
+        self.host = NodeHost(self.node, loop=loop, clock=clock, log=log)
+        self.listener = Listener(
+            self.host,
+            self._conversation,
+            min_size=MIN_REQUEST_SIZE,
+            max_size=config.socket_request_max_bytes,
+            log=log,
+        )
+        self.book = AddressBookService(loop=loop, clock=clock, coordination=coordination, log=log)
+        self.zk = coordination_links(self.host, coordination, log=log)
+        self.brokers = broker_links(self.host, self.book.resolve, log=log)
+        self.host.outboxes += [self.listener, self.zk, self.brokers]
+        self.host.observers.append(_StateLog(self.node))
+
+    def _conversation(self, peer: NodeId) -> KafkaConversation:
+        # A request the broker neither answered nor parked (muting the peer) has no handler.
+        return KafkaConversation(
+            peer,
+            host=self.host,
+            log=log,
+            max_request_bytes=self.node.config.socket_request_max_bytes,
+            will_answer=self.node.channel.is_muted,
+        )
+
+    def start(self) -> None:
+        self.book.start()
+        self.host.start()
+
+    def stop(self) -> None:
+        self.host.stop()
+        self.book.stop()
+        self.listener.close()
+        self.zk.close()
+        self.brokers.close()
+        self.node.disk.close()
 
 
 def _on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

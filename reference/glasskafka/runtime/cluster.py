@@ -222,8 +222,11 @@ def _wait_for_brokers(brokers: list[ClusterProcess], count: int, timeout_s: floa
     deadline = time.monotonic() + timeout_s
     last = "no answer yet"
     while time.monotonic() < deadline:
+        for process in brokers:
+            if not is_running(process.pid):
+                raise GlassKafkaError(f"{process.name} exited at start; its log:\n{_tail(process)}")
         try:
-            with KafkaClient(bootstrap, timeout_s=2.0) as client:
+            with KafkaClient(bootstrap, timeout_s=1.0) as client:
                 metadata = client.metadata([])
         except GlassKafkaError as error:
             last = str(error)

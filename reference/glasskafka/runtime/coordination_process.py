@@ -30,6 +30,7 @@ import signal
 
 from glasskafka.config import CoordinationConfig
 from glasskafka.coordination import CoordinationServer
+from glasskafka.errors import GlassKafkaError
 from glasskafka.runtime.clock import RuntimeClock
 from glasskafka.runtime.host import NodeHost
 from glasskafka.runtime.inbound import Listener
@@ -46,8 +47,8 @@ async def serve_coordination(
 ) -> int:
     """Run the coordination service until ``stop`` is set (or SIGTERM/SIGINT, if ``signals``).
 
-    Raises :class:`~glasskafka.errors.GlassKafkaError` for inconsistent session timeouts and
-    ``OSError`` if ``clientPort`` is taken.
+    Raises :class:`~glasskafka.errors.GlassKafkaError` for inconsistent session timeouts, or
+    naming ``clientPort`` if it cannot be bound.
     """
     loop = asyncio.get_running_loop()
     server = CoordinationServer(node_id=COORDINATION_PEER, config=config)
@@ -61,7 +62,12 @@ async def serve_coordination(
         log=log,
     )
     host.outboxes.append(listener)
-    port = await listener.start("", config.client_port)
+    try:
+        port = await listener.start("", config.client_port)
+    except OSError as error:
+        raise GlassKafkaError(
+            f"cannot listen on clientPort {config.client_port}: {error}"
+        ) from None
     stop = stop or asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT) if signals else ():
         try:

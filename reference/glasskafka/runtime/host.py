@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
@@ -149,6 +149,8 @@ class NodeHost:
                     handle = self.timers.pop(name, None)
                     if handle is not None:
                         handle.cancel()
+                case _:
+                    assert_never(output)
 
     def _send(self, to: NodeId, message: Message) -> None:
         for outbox in self.outboxes:

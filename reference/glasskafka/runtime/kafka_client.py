@@ -9,13 +9,15 @@ broker, one request in flight at a time, a timeout on every read.
 
 * **Bootstrap**: ``--bootstrap-server host:port[,host:port...]``; the first server that answers
   is used for Metadata (:func:`parse_bootstrap` refuses anything else with a clear message).
+  Like Kafka's ``Admin`` client, which retries until ``default.api.timeout.ms``, it keeps trying
+  for ``timeout_s`` (a broker that is still starting answers a moment later).
 * **Version negotiation**: the first request on each connection is ApiVersions (v2, which a
   broker that does not know it answers as v0, KIP-511); every later request is sent at the
   highest version both sides speak (wire-protocol.md §3).  So the tools also work against a
   real Kafka cluster of the ZooKeeper era.
 * **The controller**: CreateTopics and DeleteTopics go to the broker Metadata names as
-  ``controller_id`` (``kafka/admin/_topics.py``; wire-protocol.md §11); a NOT_CONTROLLER answer
-  (the controller moved) refreshes Metadata and tries again.
+  ``controller_id`` (``kafka/admin/_topics.py``; wire-protocol.md §11); while there is none,
+  or after a NOT_CONTROLLER answer (the controller moved), it asks Metadata again.
 
 Errors of the transport (refused connection, timeout, undecodable answer) raise
 :class:`~glasskafka.errors.GlassKafkaError` naming the broker; errors *in* an answer are values
@@ -25,7 +27,7 @@ Spec IDs: none.
 
 Simplified from Kafka: Kafka's ``Admin`` client is asynchronous, batches requests per broker,
 retries with backoff until ``default.api.timeout.ms`` and keeps metadata fresh in the background;
-this client asks, waits, and retries only the controller lookup.
+this client asks, waits, and retries only the bootstrap and the controller lookup.
 """
 
 from __future__ import annotations
@@ -56,8 +58,7 @@ from glasskafka.protocol.wire import MAX_RESPONSE_BYTES, decode_response, encode
 
 __all__ = ["BrokerConnection", "KafkaClient", "parse_bootstrap"]
 
-_RETRIES = 5
-_RETRY_BACKOFF_S = 0.5
+_RETRY_BACKOFF_S = 0.2
 
 
 def parse_bootstrap(text: str) -> list[tuple[str, int]]:
@@ -204,45 +205,55 @@ class KafkaClient:
             raise
 
     def metadata(self, topics: list[str] | None = None) -> MetadataResponse:
-        """Metadata for ``topics`` (None: every topic) from the first bootstrap server that answers.
+        """Metadata for ``topics`` (None: every topic) from the first bootstrap server that
+        answers, trying them in turn until ``timeout_s`` has passed (a broker may be starting).
 
         Topics are never auto-created by this request.
         """
         wanted = None if topics is None else tuple(MetadataRequestTopic(name=t) for t in topics)
         body = MetadataRequest(topics=wanted, allow_auto_topic_creation=False)
-        problems = []
-        for address in self.bootstrap:
-            try:
-                answer = self.request(address, body)
-            except GlassKafkaError as error:
-                problems.append(str(error))
-                continue
-            assert isinstance(answer, MetadataResponse)
-            return answer
-        raise GlassKafkaError("no bootstrap server answered: " + "; ".join(problems))
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            problems = []
+            for address in self.bootstrap:
+                try:
+                    answer = self.request(address, body)
+                except GlassKafkaError as error:
+                    problems.append(str(error))
+                    continue
+                assert isinstance(answer, MetadataResponse)
+                return answer
+            if time.monotonic() >= deadline:
+                raise GlassKafkaError("no bootstrap server answered: " + "; ".join(problems))
+            time.sleep(_RETRY_BACKOFF_S)
 
     def controller_address(self) -> tuple[str, int]:
-        """Where the controller listens, from Metadata's ``controller_id``."""
-        metadata = self.metadata([])
-        for broker in metadata.brokers:
-            if broker.node_id == metadata.controller_id:
-                return broker.host, broker.port
-        raise GlassKafkaError("the cluster has no controller at the moment")
+        """Where the controller listens, from Metadata's ``controller_id``, waiting up to
+        ``timeout_s`` while the cluster has none (it is starting, or electing one)."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            metadata = self.metadata([])
+            for broker in metadata.brokers:
+                if broker.node_id == metadata.controller_id:
+                    return broker.host, broker.port
+            if time.monotonic() >= deadline:
+                raise GlassKafkaError("the cluster has no controller at the moment")
+            time.sleep(_RETRY_BACKOFF_S)
 
     def to_controller(self, body: CreateTopicsRequest | DeleteTopicsRequest) -> Message:
-        """Send ``body`` to the controller, retrying while it moves (NOT_CONTROLLER)."""
-        for attempt in range(_RETRIES):
+        """Send ``body`` to the controller, trying again while it moves (NOT_CONTROLLER) until
+        ``timeout_s`` has passed; then the last answer is returned."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
             try:
                 answer = self.request(self.controller_address(), body)
             except GlassKafkaError:
-                if attempt == _RETRIES - 1:
+                if time.monotonic() >= deadline:
                     raise
-                time.sleep(_RETRY_BACKOFF_S)
-                continue
-            if not _not_controller(answer) or attempt == _RETRIES - 1:
-                return answer
+            else:
+                if not _not_controller(answer) or time.monotonic() >= deadline:
+                    return answer
             time.sleep(_RETRY_BACKOFF_S)
-        raise AssertionError("unreachable: the loop returns or raises")
 
 
 def _not_controller(answer: Message) -> bool:

@@ -32,6 +32,7 @@ glasskafka keeps a connection until it breaks and leaves the backoff to the node
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -41,7 +42,7 @@ from glasskafka.node import Message
 from glasskafka.runtime.host import NodeHost
 from glasskafka.runtime.streams import FramedProtocol
 
-__all__ = ["Link", "LinkCodec", "OutboundLinks", "Resolver"]
+__all__ = ["Link", "LinkCodec", "LinkState", "OutboundLinks", "Resolver"]
 
 Resolver = Callable[[NodeId], Awaitable[tuple[str, int]]]
 """Finds a peer's host and port; raises ``LookupError`` if it cannot."""
@@ -60,6 +61,14 @@ class LinkCodec(Protocol):
         """The message in one whole frame; raises ``ValueError`` for bad bytes."""
 
 
+class LinkState(enum.Enum):
+    """Where a link is in its life (see the module docstring); it only moves down this list."""
+
+    CONNECTING = "connecting"
+    OPEN = "open"
+    BROKEN = "broken"
+
+
 class Link:
     """One outbound connection, through connecting, open and broken."""
 
@@ -67,13 +76,13 @@ class Link:
         self.links = links
         self.peer = peer
         self.codec = codec
-        self.state = "connecting"
+        self.state = LinkState.CONNECTING
         self.queue: list[bytes] = []
         self.stream: FramedProtocol | None = None
         self.task = links.host.loop.create_task(self._connect())
 
     def send(self, message: Message) -> None:
-        if self.state == "broken":
+        if self.state is LinkState.BROKEN:
             self.links.log.debug("dropped %s to %s: broken", type(message).__name__, self.peer)
             return
         try:
@@ -83,7 +92,7 @@ class Link:
                 "cannot send %s to %s: %s", type(message).__name__, self.peer, error
             )
             return
-        if self.state == "open" and self.stream is not None:
+        if self.state is LinkState.OPEN and self.stream is not None:
             self.stream.write_frame(frame)
         else:
             self.queue.append(frame)
@@ -110,10 +119,10 @@ class Link:
     # -- FrameHandler ---------------------------------------------------------------------------
 
     def on_open(self, stream: FramedProtocol) -> None:
-        if self.state == "broken":
+        if self.state is LinkState.BROKEN:
             stream.close("opened after the link broke", level=logging.DEBUG)
             return
-        self.state, self.stream = "open", stream
+        self.state, self.stream = LinkState.OPEN, stream
         self.links.log.debug("connected to %s at %s", self.peer, stream.peer_address)
         for frame in self.queue:
             stream.write_frame(frame)
@@ -137,9 +146,9 @@ class Link:
 
     def broken(self, reason: str) -> None:
         """The link is dead: drop what is queued, tell the node, then forget the link."""
-        if self.state == "broken":
+        if self.state is LinkState.BROKEN:
             return
-        self.state = "broken"
+        self.state = LinkState.BROKEN
         self.queue.clear()
         self.links.log.info("connection to %s broken: %s", self.peer, reason)
         if self.stream is not None:
@@ -184,7 +193,7 @@ class OutboundLinks:
     def close(self) -> None:
         """Close every link (shutdown); the node is not told."""
         for link in list(self.links.values()):
-            link.state = "broken"
+            link.state = LinkState.BROKEN
             link.task.cancel()
             if link.stream is not None:
                 link.stream.close("shutting down", level=logging.DEBUG)
