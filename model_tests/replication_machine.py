@@ -74,6 +74,10 @@ class ReplicationMachine(RuleBasedStateMachine):
 
     @initialize(seed=st.integers(min_value=0, max_value=2**16))
     def start_cluster(self, seed: int) -> None:
+        self.start(seed)
+
+    def start(self, seed: int) -> None:
+        """Build and start the bench (the initialize rule; subclasses may start otherwise)."""
         self._bench = ReplicationBench(self.config, seed=seed)
 
     # -- clients -------------------------------------------------------------------------------

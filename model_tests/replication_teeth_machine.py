@@ -16,12 +16,12 @@ when, on which broker, and what happens in between:
   it gives at once reaches the producer (acks=1, or a premature acks=all), and then it crashes
   and the cluster runs until a new leader leads (a failover, about one session timeout);
 * ``crash_leader`` and ``await_leader`` -- the same two halves on their own;
-* ``failover_chain`` -- for the scenarios that need two or three elections in a precise order
-  (S1, S3, S4, S6), the scenario's own chain of steps (``replication_scenarios.py``), played on
-  a healthy cluster to which nothing has been written yet (the scripts start from an empty log),
-  with the current leader as the script's broker 1 and the other brokers in an order Hypothesis
-  picks.  Whatever ran before (time passing, reads, a broker cut off and healed) is Hypothesis's
-  choice.  The rule is off unless a subclass sets :attr:`TeethMachine.chain`.
+* a *chain* -- for the scenarios that need a restart or two or three elections in a precise
+  order (S1, S3, S4, S6), the run starts with the scenario's own chain of steps
+  (``replication_scenarios.py``; the scripts start from an empty log), after a warm-up whose
+  length Hypothesis picks, with the current leader as the script's broker 1 and the other
+  brokers in an order Hypothesis picks; every rule after it is Hypothesis's choice.  There is no
+  chain unless a subclass sets :attr:`TeethMachine.chain`.
 
 Spec IDs: those of :class:`~model_tests.replication_machine.ReplicationMachine`.
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 from glasskafka.protocol.messages.produce import ProduceRequest, ProduceResponse
 from glasskafka.sim.kafka_snapshot import Acks, ReplicaRole
 from hypothesis import strategies as st
-from hypothesis.stateful import precondition, rule
+from hypothesis.stateful import initialize, rule
 
 from model_tests.replication_machine import PICKS, ReplicationMachine
 from model_tests.replication_script import Settle, Step, perform, renumber
@@ -46,7 +46,7 @@ class TeethMachine(ReplicationMachine):
     """:class:`ReplicationMachine` plus fault patterns (module docstring)."""
 
     chain: tuple[Step, ...] = ()
-    """A scenario's chain of failovers, for :meth:`failover_chain` (empty: the rule is off)."""
+    """A scenario's chain of steps to start every run with (empty: none)."""
 
     def _leader(self) -> int | None:
         leader = self.bench.latest.partitions[0].true_leader()
@@ -57,10 +57,6 @@ class TeethMachine(ReplicationMachine):
         return [
             r.broker_id for r in partition.replicas if r.running and r.role is ReplicaRole.FOLLOWER
         ]
-
-    def _healthy(self) -> bool:
-        running = all(self.bench.is_up(b) for b in self.bench.cluster.broker_ids)
-        return running and not self.bench.isolated and self._leader() is not None
 
     @rule(pick=PICKS)
     def bounce_follower(self, pick: int) -> None:
@@ -94,17 +90,26 @@ class TeethMachine(ReplicationMachine):
     def await_leader(self) -> None:
         self.bench.run_until(lambda: self._leader() is not None, deadline_ms=15_000)
 
-    @precondition(lambda self: bool(self.chain) and self._healthy() and not self.bench.records)
-    @rule(order=st.permutations([1, 2, 3]))
-    def failover_chain(self, order: list[int]) -> None:
-        """Play the scenario's chain with its broker 1 as the current leader and 2, 3 as the
-        other brokers -- the partition's replicas first -- in an order Hypothesis picks."""
+    def start_cluster(self, seed: int) -> None:  # no longer an initialize rule here
+        self.start(seed)
+
+    @initialize(
+        seed=st.integers(min_value=0, max_value=2**16),
+        warmup_ms=st.sampled_from([0, 300, 3_000]),
+        order=st.permutations([1, 2, 3]),
+    )
+    def start_cluster_with_chain(self, seed: int, warmup_ms: int, order: list[int]) -> None:
+        """Start the cluster, let it run for ``warmup_ms``, then play the scenario's chain (if
+        there is one) with its broker 1 as the current leader and 2, 3 as the other brokers --
+        the partition's replicas first -- in an order Hypothesis picks."""
+        self.start(seed)
+        self.bench.run_for(warmup_ms)
         leader = self._leader()
-        assert leader is not None
+        if not self.chain or leader is None:
+            return
         replicas = self.bench.latest.partitions[0].assigned_replicas
         others = sorted((b for b in order if b != leader), key=lambda b: b not in replicas)
         brokers = {1: leader, 2: others[0], 3: others[1]}
-        written = len(self.bench.records)
         for step in self.chain:
             if not isinstance(step, Settle):
-                perform(self.bench, renumber(step, brokers, records=written))
+                perform(self.bench, renumber(step, brokers))

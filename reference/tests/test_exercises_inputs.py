@@ -185,7 +185,8 @@ def test_the_log_model_suite_finds_an_off_by_one_lookup(tmp_path: pathlib.Path) 
         lab,
         {"largest_lower_bound_slot_for": one_slot_too_far},
         student_path=tmp_path / "student.py",
-        max_examples=100,
+        max_examples=150,
+        stateful_step_count=12,
     )
     (outcome,) = verdict.outcomes
     assert not outcome.passed and outcome.counterexample is not None

@@ -8,6 +8,8 @@ output.  The budgets are small (``--max-examples 20``) so the file stays fast on
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import importlib.resources
 import pathlib
 
@@ -163,3 +165,17 @@ def test_a_check_leaves_glasskafka_as_it_was(
         workspace = started(name, tmp_path, capsys)
         check(name, workspace, capsys)
     assert seams() == before
+
+
+@pytest.mark.parametrize("name", sorted(LABS))
+def test_the_contracts_examples_hold_for_the_solution(name: str) -> None:
+    """Every example in a template's docstring is true of the reference solution."""
+    template = importlib.import_module(f"glasskafka.exercises.templates.{LABS[name].template}")
+    solution = importlib.import_module(f"glasskafka.exercises.solutions.{LABS[name].template}")
+    runner = doctest.DocTestRunner()
+    tests = doctest.DocTestFinder().find(template)
+    for test in tests:
+        test.globs = dict(vars(solution))
+        runner.run(test)
+    results = runner.summarize(verbose=False)
+    assert results.attempted > 0 and results.failed == 0

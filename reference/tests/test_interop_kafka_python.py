@@ -9,9 +9,8 @@ flows of wire-protocol.md §11 with the client unchanged:
 * a ``KafkaProducer`` with ``acks='all'`` (idempotence off) writes records to a replicated topic,
   each acknowledged at its offset, and a ``KafkaConsumer`` with ``assign()`` and
   ``seek_to_beginning()`` reads them back, in order, from every partition;
-* the default producer -- idempotent, so it first asks for a producer id (InitProducerId) --
-  is expected to fail while the broker node does not serve InitProducerId (the test is a strict
-  ``xfail``: it will report when the broker starts serving it);
+* the default producer -- idempotent, ``acks='all'`` -- first asks for a producer id
+  (InitProducerId), then writes batches stamped with it and with sequence numbers;
 * failover: ``kill -9`` the leader of a partition; once its coordination session expires the
   controller elects a new leader from the ISR, Metadata from the survivors names it with a higher
   leader epoch, and every record acknowledged with ``acks=all`` is still there (REPL-5's promise).
@@ -19,12 +18,11 @@ flows of wire-protocol.md §11 with the client unchanged:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from glasskafka.errors import ErrorCode
@@ -161,27 +159,31 @@ def test_a_producer_with_acks_all_and_an_assigned_consumer_round_trip(
         assert mine == expected
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.xfail(
-    strict=True,
-    reason="the broker node does not serve InitProducerId yet: the runtime closes the "
-    "connection, and kafka-python's default (idempotent) producer cannot get a producer id",
-)
-def test_the_default_idempotent_producer_gets_a_producer_id(
+def test_the_default_idempotent_producer_gets_a_producer_id_and_writes_once(
     cluster: list[ClusterProcess],
 ) -> None:
     create(cluster, "idempotent", partitions=1, replication=3)
-    producer = kafka.KafkaProducer(
-        bootstrap_servers=servers(cluster, alive_only=True), max_block_ms=6000
-    )
+    producer = kafka.KafkaProducer(bootstrap_servers=servers(cluster, alive_only=True))
     try:
-        metadata = producer.send("idempotent", b"exactly once", partition=0).get(timeout=10)
+        futures = [
+            producer.send("idempotent", f"once {n}".encode(), partition=0) for n in range(20)
+        ]
+        producer.flush(timeout=20)
+        offsets = [future.get(timeout=20).offset for future in futures]
     finally:
-        with contextlib.suppress(kafka.errors.KafkaError):
-            producer.close(timeout=1)  # without a producer id it cannot flush
-        del producer
-        gc.collect()  # its __del__ tries to flush again; let that happen under this test
-    assert metadata.offset == 0
+        producer.close(timeout=5)
+    assert offsets == list(range(20))
+    assert [value for _, _, value in consume(cluster, "idempotent", partitions=1)] == [
+        f"once {n}".encode() for n in range(20)
+    ]
+    batches = _segment_of(cluster, "idempotent").read_bytes()
+    producer_id = int.from_bytes(batches[43:51], "big", signed=True)  # RecordBatch v2 byte 43
+    assert producer_id >= 0  # the batch carries the producer id InitProducerId handed out
+
+
+def _segment_of(processes: list[ClusterProcess], topic: str) -> Path:
+    data = processes[0].log_file.parent.parent / "data"
+    return next(iter(sorted(data.glob(f"kafka-logs-*/{topic}-0/00000000000000000000.log"))))
 
 
 def test_killing_the_leader_elects_a_new_one_from_the_isr_and_keeps_acked_records(

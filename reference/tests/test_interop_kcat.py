@@ -8,12 +8,14 @@ and checks the flows of wire-protocol.md §11:
 * ``kcat -L``: ApiVersions (v3 refused, retried at v2), then Metadata: both brokers, the
   controller, a topic with its partitions, leaders, replicas and ISR;
 * ``kcat -P`` then ``kcat -C -o beginning -e``: records round-trip with their keys, in order, at
-  offsets 0, 1, 2...; ``-X acks=0`` too (a Produce that gets no answer).
+  offsets 0, 1, 2...; with ``-X acks=0`` too (a Produce that gets no answer), and with
+  ``-X enable.idempotence=true`` (InitProducerId first, then numbered batches).
 """
 
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from glasskafka.runtime.cluster import ClusterProcess, cluster_down, cluster_up
 from model_tests.support import require_tool
 
 TIMEOUT_S = 30
+ENTRY = "import sys; from glasskafka.cli import main; sys.exit(main())"
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +43,8 @@ def bootstrap(processes: list[ClusterProcess]) -> str:
 
 
 def glasskafka(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        "python", "-c", "import sys; from glasskafka.cli import main; sys.exit(main())", *args
-    ]  # fmt: skip
-    import sys
-
-    command[0] = sys.executable
+    """Run the ``glasskafka`` command line in a process of its own."""
+    command = [sys.executable, "-c", ENTRY, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=True)
 
 
@@ -73,15 +72,17 @@ def test_kcat_lists_brokers_and_topics(cluster: list[ClusterProcess]) -> None:
     assert "    partition 1, leader 2, replicas: 2,1, isrs: 2,1" in listing
 
 
-@pytest.mark.parametrize("acks", ["all", "0"])
+@pytest.mark.parametrize(
+    "settings", [["acks=all"], ["acks=0"], ["enable.idempotence=true"]], ids=lambda s: s[0]
+)
 def test_kcat_produces_and_consumes_from_the_beginning(
-    cluster: list[ClusterProcess], acks: str
+    cluster: list[ClusterProcess], settings: list[str]
 ) -> None:
     servers = bootstrap(cluster)
-    topic = f"round-trip-{acks}"
+    topic = "round-trip-" + settings[0].replace("=", "-").replace(".", "-")
     glasskafka("topics", "--create", "--topic", topic, "--bootstrap-server", servers)
     lines = [f"key-{n}:value number {n}" for n in range(20)]
-    kcat("-b", servers, "-P", "-t", topic, "-p", "0", "-K", ":", "-X", f"acks={acks}",
+    kcat("-b", servers, "-P", "-t", topic, "-p", "0", "-K", ":", "-X", settings[0],
          stdin="\n".join(lines) + "\n")  # fmt: skip
     consumed = kcat("-b", servers, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e",
                     "-f", "%o %k=%s\\n")  # fmt: skip

@@ -19,10 +19,13 @@ import asyncio
 import contextlib
 import io
 import os
+import socket
 import struct
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -77,17 +80,15 @@ def with_service(tmp_path: Path, body: Callable[[tuple[str, int]], Awaitable[T]]
 async def shell(
     address: tuple[str, int], commands: list[str] | None = None, script: str = ""
 ) -> tuple[int, list[str]]:
+    """Run the shell: one-shot ``commands``, or interactively reading ``script`` from a file."""
     out = io.StringIO()
-    source = None
-    if commands is None:
-        path = Path(f"/tmp/zk-shell-script-{address[1]}.txt")
-        path.write_text(script, encoding="utf-8")
-        source = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
-    try:
-        code = await run_shell(address, commands, out=out, source=source)
-    finally:
-        if source is not None:
-            source.close()
+    if commands is not None:
+        code = await run_shell(address, commands, out=out)
+        return code, out.getvalue().splitlines()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as source:
+        source.write(script)
+        source.seek(0)
+        code = await run_shell(address, None, out=out, source=source)
     return code, out.getvalue().splitlines()
 
 
@@ -228,15 +229,39 @@ def test_the_real_command_runs_a_one_shot_command(tmp_path: Path) -> None:
 # -- hostile bytes at the coordination service -------------------------------------------------
 
 
-async def _connect_session(
-    address: tuple[str, int],
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await asyncio.open_connection(*address)
-    writer.write(encode_message(ConnectRequest(timeout_ms=30000)))
-    size = await asyncio.wait_for(reader.readexactly(4), 5)
-    answer = decode_frame(size + await reader.readexactly(int.from_bytes(size, "big")))
-    assert isinstance(answer, ConnectResponse) and answer.error is KeeperErrorCode.OK
-    return reader, writer
+@pytest.fixture(scope="module")
+def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """The coordination service as a process of its own, for the whole module."""
+    (port,) = free_ports(1)
+    data_dir = tmp_path_factory.mktemp("zk-data")
+    process = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "zookeeper-start", "--override", f"clientPort={port}",
+         "--override", f"dataDir={data_dir}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(500):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            time.sleep(0.02)
+        yield ("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _frame(sock: socket.socket) -> object:
+    size = _exactly(sock, 4)
+    return decode_frame(size + _exactly(sock, int.from_bytes(size, "big")))
+
+
+def _exactly(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        assert chunk, "the service closed the connection"
+        data += chunk
+    return data
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -245,25 +270,21 @@ async def _connect_session(
     st.integers(-(2**31), 2**31 - 1), st.binary(max_size=16),
 ))  # fmt: skip
 def test_hostile_bytes_close_one_connection_and_the_service_serves_on(
-    tmp_path: Path, garbage: bytes
+    live_service: tuple[str, int], garbage: bytes
 ) -> None:
-    async def body(address: tuple[str, int]) -> None:
-        bystander_reader, bystander = await _connect_session(address)
-        reader, writer = await asyncio.open_connection(*address)
-        writer.write(garbage)
-        await writer.drain()
-        with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
-            await asyncio.wait_for(reader.read(), 0.3)  # closed, or waiting for more bytes
-        writer.close()
-        code, lines = await shell(address, ["ls /"])
-        assert code == 0 and lines[-1] == "[zookeeper]"
-        # the other connection's session still answers
-        bystander.write(encode_message(ExistsRequest(xid=1, path="/zookeeper")))
-        size = await asyncio.wait_for(bystander_reader.readexactly(4), 5)
-        answer = decode_frame(
-            size + await bystander_reader.readexactly(int.from_bytes(size, "big"))
-        )
+    with socket.create_connection(live_service, timeout=5) as bystander:
+        bystander.sendall(encode_message(ConnectRequest(timeout_ms=30000)))
+        connected = _frame(bystander)
+        assert isinstance(connected, ConnectResponse) and connected.error is KeeperErrorCode.OK
+        with socket.create_connection(live_service, timeout=5) as attacker:
+            attacker.sendall(garbage)
+            attacker.shutdown(socket.SHUT_WR)
+            with contextlib.suppress(OSError):
+                while attacker.recv(4096):
+                    pass
+        # the other connection's session still answers, and a new session can be opened
+        bystander.sendall(encode_message(ExistsRequest(xid=1, path="/zookeeper")))
+        answer = _frame(bystander)
         assert isinstance(answer, ExistsResponse) and answer.error is KeeperErrorCode.OK
-        bystander.close()
-
-    with_service(tmp_path, body)
+    code, lines = asyncio.run(shell(live_service, ["ls /zookeeper"]))
+    assert code == 0 and lines[-1] == "[config, quota]"

@@ -568,12 +568,12 @@ class ConsumerNode(Node):
         return wanted
 
     def _set_timers(self) -> None:
-        wanted = self._wanted_timers()
+        # Only future times: whatever is due now was done by _progress, or waits for an answer.
+        wanted = {n: at for n, at in self._wanted_timers().items() if at > self.now_ms}
         for name in sorted(set(self.timers) - set(wanted)):
             self.outbox.append(CancelTimer(name=name))
             del self.timers[name]
         for name, at_ms in sorted(wanted.items()):
-            at_ms = max(at_ms, self.now_ms)
             if self.timers.get(name) != at_ms:
                 self.timers[name] = at_ms
                 self.outbox.append(SetTimer(name=name, at_ms=Millis(at_ms)))

@@ -127,16 +127,20 @@ def check_lab(
     *,
     student_path: Path,
     max_examples: int | None = None,
+    stateful_step_count: int | None = None,
     picture_dir: Path | None = None,
 ) -> Verdict:
-    """Run every check of ``lab`` on ``student``'s code; draw the failure if the lab can."""
+    """Run every check of ``lab`` on ``student``'s code; draw the failure if the lab can.
+
+    ``max_examples`` and ``stateful_step_count`` override the profile's budget.
+    """
     profile = _profile()
     profile_settings = settings.default
     assert profile_settings is not None  # Hypothesis always has a default profile loaded
     context = CheckContext(
         student=student,
         max_examples=max_examples or profile_settings.max_examples,
-        stateful_step_count=profile_settings.stateful_step_count,
+        stateful_step_count=stateful_step_count or profile_settings.stateful_step_count,
         profile=os.environ.get("GLASSKAFKA_PROFILE", profile),
     )
     has_checkout = source_checkout() is not None

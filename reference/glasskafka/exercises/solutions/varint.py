@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from glasskafka.records import CorruptRecordError
 
-__all__ = ["CorruptRecordError", "decode_zigzag_varint", "encode_zigzag_varint"]
+__all__ = ["decode_zigzag_varint", "encode_zigzag_varint"]
 
 
 def encode_zigzag_varint(value: int) -> bytes:

@@ -10,9 +10,9 @@ byte; this contract refuses them, as glasskafka does.
 
 from __future__ import annotations
 
-from glasskafka.records import CorruptRecordError
+from glasskafka.records import CorruptRecordError  # noqa: F401 -- for the decoder to raise
 
-__all__ = ["CorruptRecordError", "decode_zigzag_varint", "encode_zigzag_varint"]
+__all__ = ["decode_zigzag_varint", "encode_zigzag_varint"]
 
 
 def encode_zigzag_varint(value: int) -> bytes:
@@ -56,6 +56,6 @@ def decode_zigzag_varint(buffer: bytes, position: int = 0) -> tuple[int, int]:
         >>> decode_zigzag_varint(b"\\x03")
         (-2, 1)
         >>> decode_zigzag_varint(b"\\xaa\\x80\\x01\\x00", 1)
-        (32, 3)
+        (64, 3)
     """
     raise NotImplementedError("write decode_zigzag_varint")
