@@ -91,6 +91,9 @@ from specs.ordering import (
 PRODUCER = NodeId("producer-1")
 TOPIC = "t"
 PARTITIONS = (0, 1)
+LONG_STEPS_UNTIL_MS = 45_000
+"""Simulated time after which no more expiries or failovers start, so one example stays cheap
+(each simulated second costs some tens of milliseconds)."""
 OUTCOMES = {
     FutureState.PENDING: SendOutcome.PENDING,
     FutureState.SUCCEEDED: SendOutcome.ACKED,
@@ -173,6 +176,7 @@ class ClusterProducerMachine(RuleBasedStateMachine):
     def let_time_pass(self, milliseconds: int) -> None:
         self.cluster.run_for(milliseconds)
 
+    @precondition(lambda self: self.cluster.now_ms < LONG_STEPS_UNTIL_MS)
     @rule()
     def let_batches_expire(self) -> None:
         """Past the delivery timeout: unanswered batches fail and the producer bumps its epoch."""
@@ -190,7 +194,9 @@ class ClusterProducerMachine(RuleBasedStateMachine):
         self.cluster.heal()
         self.partitioned = False
 
-    @precondition(lambda self: len(self.cluster.running()) == 3)
+    @precondition(
+        lambda self: len(self.cluster.running()) == 3 and self.cluster.now_ms < LONG_STEPS_UNTIL_MS
+    )
     @rule(partition=st.sampled_from(PARTITIONS))
     def kill_leader(self, partition: int) -> None:
         leader = self.cluster.leader(TOPIC, partition)

@@ -15,6 +15,7 @@ talking TCP on loopback (or a real network) and writing real files.  Read it in 
 * ``broker_process``, ``coordination_process`` -- what ``broker-start`` and
   ``zookeeper-start`` run; ``shell_process`` -- the ``zk-shell`` on a socket;
 * ``kafka_client`` -- a small blocking Kafka client for the command-line tools;
+* ``logs`` -- log lines in Kafka's layout;
 * ``cluster`` -- starting, stopping and listing the processes of a local cluster.
 
 The runtime makes no protocol decision (STYLE rule 2); where it answers or closes a connection
