@@ -32,8 +32,9 @@ The teeth: without idempotence a lost response makes the retry a duplicate; with
 ``dedupe_first_seq_only`` the first batch after an epoch bump is taken for an old one and its
 records are lost; with ``follower_skips_producer_state`` followers hold batches without their
 state (IDEM-5), and with IDEM-5 left unchecked the symptom appears end to end after a failover:
-the new leader appends a retry of a batch it already holds (a transcript test, since a random
-search rarely lines up the four steps within a small budget).
+the new leader appends a retry of a batch it already holds.  The two symptoms are played as
+transcripts (one run each, with the flag and without): a bounded random search did not line up
+their four or five steps within a small budget.
 
 Spec IDs: ORDER-1, IDEM-1, IDEM-2, IDEM-3, IDEM-5.
 
@@ -385,8 +386,39 @@ class FirstSeqOnlyMachine(ClusterProducerMachine):
 
 
 def test_dedupe_first_seq_only_is_found_end_to_end() -> None:
+    """A transcript (the random search needs more than a small budget to line it up): r0 is
+    acknowledged, r1 expires while the producer is cut off, the producer bumps its epoch and
+    numbers from 0 again, and r2 is taken for r0 by a leader matching on the first sequence."""
+    machine = _transcript_machine(FirstSeqOnlyMachine)
+    _expire_then_send_again(machine)
     with pytest.raises(AssertionError, match=r"(ORDER-1|IDEM-3) violated"):
-        run_state_machine_as_test(FirstSeqOnlyMachine, settings=TEETH)
+        machine.acknowledged_records_in_send_order()
+        machine.acknowledged_offsets_hold_their_records()
+    healthy = _transcript_machine(ClusterProducerMachine)
+    _expire_then_send_again(healthy)
+    healthy.acknowledged_records_in_send_order()
+    healthy.acknowledged_offsets_hold_their_records()
+
+
+def _transcript_machine(kind: type[ClusterProducerMachine]) -> ClusterProducerMachine:
+    machine = kind()
+    machine.start(seed=3, linger=0)
+    return machine
+
+
+def _expire_then_send_again(machine: ClusterProducerMachine) -> None:
+    cluster = machine.cluster
+    machine.send(0)
+    first = machine.sent[0][0][1]
+    assert cluster.run_until(lambda: machine.producer.future(first).state is FutureState.SUCCEEDED)
+    machine.cut_producer_off()
+    machine.send(0)
+    machine.let_batches_expire()
+    assert machine.producer.future(machine.sent[0][1][1]).state is FutureState.FAILED
+    machine.heal_network()
+    machine.send(0)
+    last = machine.sent[0][2][1]
+    cluster.run_until(lambda: machine.producer.future(last).state is not FutureState.PENDING)
 
 
 class FollowerSkipsStateMachine(ClusterProducerMachine):
@@ -405,23 +437,25 @@ def test_follower_skips_producer_state_duplicates_after_failover() -> None:
     the leader dies, and the retry reaches a new leader with no state for the producer.  (A
     random search rarely lines these up within a small budget; IDEM-5 above catches the cause.)
     """
-    for bugs, copies in ((NO_BUGS, 1), (BugFlags.only("follower_skips_producer_state"), 2)):
-        machine = ClusterProducerMachine()
-        machine.bugs = bugs
-        machine.start(seed=3, linger=0)
-        cluster = machine.cluster
-        machine.send(0)
-        leader = cluster.leader(TOPIC, 0)
-        assert cluster.run_until(lambda: _log_end(cluster, leader) == 1)
-        machine.cut_producer_off()  # the answer to r0 is lost
-        assert cluster.run_until(lambda: all(_log_end(cluster, b) == 1 for b in (1, 2, 3)))
-        machine.kill_leader(0)
-        machine.heal_network()
-        future = machine.sent[0][0][1]
-        cluster.run_until(lambda: machine.producer.future(future).state is FutureState.SUCCEEDED)
-        records = machine.leader_records(0)
-        assert records is not None
-        assert list(records.values()) == [b"r0"] * copies, (bugs, records)
+    assert _retry_after_failover(ClusterProducerMachine) == [b"r0"]
+    assert _retry_after_failover(FollowerSkipsStateMachine) == [b"r0", b"r0"]
+
+
+def _retry_after_failover(kind: type[ClusterProducerMachine]) -> list[bytes | None]:
+    machine = _transcript_machine(kind)
+    cluster = machine.cluster
+    machine.send(0)
+    leader = cluster.leader(TOPIC, 0)
+    assert cluster.run_until(lambda: _log_end(cluster, leader) == 1)
+    machine.cut_producer_off()  # the answer to r0 is lost
+    assert cluster.run_until(lambda: all(_log_end(cluster, b) == 1 for b in (1, 2, 3)))
+    machine.kill_leader(0)
+    machine.heal_network()
+    future = machine.sent[0][0][1]
+    cluster.run_until(lambda: machine.producer.future(future).state is FutureState.SUCCEEDED)
+    records = machine.leader_records(0)
+    assert records is not None
+    return list(records.values())
 
 
 def _log_end(cluster: KafkaCluster, broker_id: int) -> int:

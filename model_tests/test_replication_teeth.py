@@ -20,9 +20,9 @@ flag                                scenario  how the search reaches it
 
 The fault patterns are the extra rules of ``replication_teeth_machine.py``.  S1, S3, S4 and S6
 need a restart or two or three elections in a precise order, which a bounded random search does
-not reach; their rule plays the scenario's chain (``replication_scenarios.py``) with the current leader as its
-first broker and the others in an order Hypothesis picks, while Hypothesis chooses everything
-before and after it.  Where the flag also breaks an invariant that fires a step earlier than the
+not reach; their runs start with the scenario's chain (``replication_scenarios.py``), after a
+warm-up Hypothesis picks, with the current leader as its first broker and the others in an order
+Hypothesis picks, and Hypothesis chooses everything after it.  Where the flag also breaks an invariant that fires a step earlier than the
 scenario's own (S1's truncation breaks REPL-14 before REPL-2), that one is left unchecked in the
 teeth run, so the search has to reach the scenario's headline.
 

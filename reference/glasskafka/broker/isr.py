@@ -42,6 +42,8 @@ back.  Kafka batches ISR change notifications every 2.5 seconds; glasskafka writ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from glasskafka.broker.effects import Effects, IsrWriteResult, IsrWriteSent
 from glasskafka.broker.partition import Partition
 from glasskafka.controller.role import CoordinationRequest
@@ -62,7 +64,7 @@ from glasskafka.coordination import (
     SetDataRequest,
     SetDataResponse,
 )
-from glasskafka.ids import BrokerId, Epoch, Millis, PartitionId, TopicName
+from glasskafka.ids import BrokerId, Epoch, Millis, PartitionId, TopicName, TopicPartition
 
 __all__ = [
     "ISR_EXPIRATION_TIMER",
@@ -70,6 +72,7 @@ __all__ = [
     "ISR_READ_CTX_PREFIX",
     "ISR_WRITE_CTX_PREFIX",
     "is_follower_in_sync",
+    "isr_partition",
     "maybe_expand_isr",
     "maybe_shrink_isr",
     "on_isr_read_answer",
@@ -101,6 +104,18 @@ def parse_isr_ctx(ctx: str, prefix: str) -> tuple[TopicName, PartitionId, Epoch]
 
 
 # -- deciding -----------------------------------------------------------------------------------
+
+
+def isr_partition(
+    partitions: Mapping[TopicPartition, Partition], ctx: str, prefix: str
+) -> tuple[Partition, Epoch] | None:
+    """The replica and leader epoch an ISR request's ``ctx`` names, if the replica is here."""
+    parsed = parse_isr_ctx(ctx, prefix)
+    if parsed is None:
+        return None
+    topic, partition, epoch = parsed
+    found = partitions.get((topic, partition))
+    return (found, epoch) if found is not None else None
 
 
 def out_of_sync_replicas(

@@ -15,9 +15,8 @@ expects.  It is Kafka's ``KafkaServer`` in miniature, and mostly routes:
   reconnects at once and registers again with the new session;
 * **requests** pass connection muting (``request_channel.py``) and are served by ``apis.py``;
   the outcome is an answer now, a parked operation (the peer stays muted), or nothing (acks=0);
-* **InitProducerId** is answered from this broker's block of producer ids
-  (``producer_ids.py``); when the block is used up the peer waits, muted like a peer waiting
-  for the controller role, while a new block is reserved in ``/latest_producer_id_block``;
+* **InitProducerId** is answered from this broker's block of producer ids (``producer_ids.py``);
+  the peer waits, muted, while a new block is reserved in ``/latest_producer_id_block``;
 * **the controller role** (THE SEAM, ``glasskafka.controller.role``): every broker embeds a
   :class:`~glasskafka.controller.ControllerRole`.  The node gives it session changes, the
   coordination answers whose ``ctx`` starts with ``"controller:"``, every watch event,
@@ -31,22 +30,11 @@ expects.  It is Kafka's ``KafkaServer`` in miniature, and mostly routes:
   touched, serves the held requests of peers that became unmuted, forwards auto-created topics
   to the controller, and hands its outputs back.
 
-Read-only introspection, stable for the simulator's cluster harness and the specs' snapshots:
-
-==================================  ============================================================
-``broker.broker_id``                this broker's id
-``broker.partition_state(t, p)``    a frozen :class:`~glasskafka.broker.partition.PartitionView`:
-                                    role, leader, epoch, ISR, pending and maximal ISR, LESO,
-                                    log start, LEO, HW, the last fetched HW, the epoch cache
-``broker.log(t, p)``                the replica's :class:`~glasskafka.log.PartitionLog`
-``broker.partitions()``             every (topic, partition) with a replica here, sorted
-``broker.fetch_state(t, p)``        TRUNCATING or FETCHING for a followed partition, else None
-``broker.metadata_cache``           the :class:`~glasskafka.broker.metadata_cache.MetadataCache`
-``broker.controller``               the embedded :class:`~glasskafka.controller.ControllerRole`
-``broker.controller_epoch``         the highest controller epoch seen (CTRL-1)
-``broker.registered``               whether ``/brokers/ids/<id>`` is confirmed
-``broker.events``                   what the last input did (``effects.py``)
-==================================  ============================================================
+Read-only introspection, stable for the simulator's cluster harness and the specs' snapshots
+(the broker concepts page, "What observers can see"): ``broker_id``, ``partition_state(t, p)``
+(a frozen :class:`~glasskafka.broker.partition.PartitionView`), ``log(t, p)``, ``partitions()``,
+``fetch_state(t, p)``, ``metadata_cache``, ``controller``, ``controller_epoch``, ``registered``
+and ``events`` (what the last input did, ``effects.py``).
 
 Spec IDs: CTRL-1, REPL-6..10, REPL-12..14, REPL-16 come together here; :meth:`check_invariants`
 asserts the local ones after every input.
@@ -71,13 +59,13 @@ from glasskafka.broker.isr import (
     ISR_EXPIRATION_TIMER,
     ISR_READ_CTX_PREFIX,
     ISR_WRITE_CTX_PREFIX,
+    isr_partition,
     on_isr_read_answer,
     on_isr_write_answer,
-    parse_isr_ctx,
     read_back,
 )
 from glasskafka.broker.metadata_cache import MetadataCache, auto_create_request
-from glasskafka.broker.partition import Partition, PartitionView
+from glasskafka.broker.partition import PartitionView
 from glasskafka.broker.produce_path import complete_produce, expire_produce
 from glasskafka.broker.producer_ids import ProducerIdManager
 from glasskafka.broker.purgatory import DelayedOperation, DelayedProduce, operation_of_timer
@@ -142,8 +130,7 @@ __all__ = ["BrokerNode"]
 AUTO_CREATE_TIMEOUT_MS = 30000
 """How long a forwarded auto-create may take at the controller (Kafka's request timeout)."""
 
-INIT_PRODUCER_ID_TIMEOUT_MS = 30000
-"""How long an InitProducerId may wait for a block of producer ids before REQUEST_TIMED_OUT."""
+INIT_PRODUCER_ID_TIMEOUT_MS = 30000  # how long an InitProducerId may wait for a block of ids
 
 
 class BrokerNode(Node):
@@ -347,15 +334,13 @@ class BrokerNode(Node):
         return Unanswered()  # the role answers, now or later
 
     def _init_producer_id(self, sender: NodeId, request: KafkaRequest, now_ms: Millis) -> Outcome:
-        """Answer from this broker's block of producer ids, or mute ``sender`` until a new
-        block is reserved in the coordination service (``producer_ids.py``)."""
+        """Answer from this broker's block of ids or, while a new block is reserved, mute
+        ``sender`` as for the controller role (REQUEST_TIMED_OUT after the deadline)."""
         response, coordination = self.producer_ids.on_request(sender, request)
         for submitted in coordination:
             self._submit(submitted, now_ms)
         if response is not None:
             return Answer(body=response)
-        # The peer waits as it would for the controller role: muted, so its later requests are
-        # answered in order, with a deadline after which it hears REQUEST_TIMED_OUT.
         deadline = Millis(now_ms + INIT_PRODUCER_ID_TIMEOUT_MS)
         self._effects.outputs.append(self.channel.mute_for_controller(sender, request, deadline))
         return Unanswered()
@@ -402,12 +387,10 @@ class BrokerNode(Node):
 
     def _send_awaited(self, to: NodeId, response: KafkaResponse) -> None:
         """Send the late answer a muted peer waits for, unless it already timed out."""
-        correlation_id = response.correlation_id
-        if (to, correlation_id) in self.channel.suppressed:
-            self.channel.suppressed.discard((to, correlation_id))
+        if self.channel.take_suppressed(to, response.correlation_id):
             return  # the broker already answered REQUEST_TIMED_OUT
         self._send(to, response)
-        cancel = self.channel.controller_answered(to, correlation_id)
+        cancel = self.channel.controller_answered(to, response.correlation_id)
         if cancel is not None:
             self._effects.outputs.append(cancel)
 
@@ -454,12 +437,12 @@ class BrokerNode(Node):
         """An answer to one of the broker's own coordination requests."""
         ctx, response = completed.ctx, completed.response
         if ctx.startswith(ISR_WRITE_CTX_PREFIX) and isinstance(response, SetDataResponse):
-            found = self._isr_partition(ctx, ISR_WRITE_CTX_PREFIX)
+            found = isr_partition(self.replicas.partitions, ctx, ISR_WRITE_CTX_PREFIX)
             if found is not None:
                 partition, epoch = found
                 on_isr_write_answer(partition, response, epoch=epoch, effects=self._effects)
         elif ctx.startswith(ISR_READ_CTX_PREFIX) and isinstance(response, GetDataResponse):
-            found = self._isr_partition(ctx, ISR_READ_CTX_PREFIX)
+            found = isr_partition(self.replicas.partitions, ctx, ISR_READ_CTX_PREFIX)
             if found is not None:
                 partition, epoch = found
                 on_isr_read_answer(partition, response, epoch=epoch, effects=self._effects)
@@ -478,14 +461,6 @@ class BrokerNode(Node):
             if retry is not None:
                 self._effects.outputs.append(retry)
         self._submit_effects(now_ms)
-
-    def _isr_partition(self, ctx: str, prefix: str) -> tuple[Partition, Epoch] | None:
-        parsed = parse_isr_ctx(ctx, prefix)
-        if parsed is None:
-            return None
-        topic, partition, epoch = parsed
-        found = self.replicas.partitions.get((topic, partition))
-        return (found, epoch) if found is not None else None
 
     def _read_back_lost_isr_writes(self, now_ms: Millis) -> None:
         """Read back every ISR write whose answer was lost with the connection (``isr.py``)."""

@@ -100,6 +100,14 @@ class RequestChannel:
         self.unmute(peer)
         return CancelTimer(name=CONTROLLER_WAIT_TIMER_PREFIX + peer)
 
+    def take_suppressed(self, peer: NodeId, correlation_id: int) -> bool:
+        """Whether a late answer must be dropped: ``peer`` already heard REQUEST_TIMED_OUT or
+        its connection broke.  Forgets the entry."""
+        if (peer, correlation_id) not in self.suppressed:
+            return False
+        self.suppressed.discard((peer, correlation_id))
+        return True
+
     def next_request(self, peer: NodeId) -> KafkaRequest | None:
         """The next held request of ``peer``, if it is not muted."""
         queue = self.waiting.get(peer)

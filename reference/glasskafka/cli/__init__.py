@@ -35,6 +35,8 @@ COMMANDS: tuple[str, ...] = (
     "topics",
     "zk-shell",
     "exercise",
+    "producer-perf-test",
+    "consumer-perf-test",
 )
 """Subcommand modules of ``glasskafka.cli``, in help order."""
 

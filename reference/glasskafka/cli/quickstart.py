@@ -28,8 +28,8 @@ virtual time, so the run takes a fraction of a second and is the same for the sa
 
 Spec IDs: none (a demonstration; step 8 shows REPL-5's promise, no loss of acks=all data).
 
-Simplified from Kafka: Kafka's quickstart runs real processes on real ports; DESIGN §6 plans the
-same for glasskafka once ``glasskafka.runtime`` exists, with this narration unchanged.
+Simplified from Kafka: Kafka's quickstart runs real processes on real ports; here that is
+``--real`` (``glasskafka.cli.quickstart_real``), the same story told by the runtime's processes.
 """
 
 from __future__ import annotations
@@ -63,15 +63,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Start a coordination service and three brokers, create a topic, produce, "
         "consume, kill a leader and watch the controller elect a new one, narrated step by step.",
     )
-    parser.add_argument("--seed", type=int, default=0, help="the simulation's seed (default 0)")
+    parser.add_argument("--seed", type=int, help="the simulation's seed (default 0)")
     parser.add_argument(
         "--verbose", action="store_true", help="after each step, print what the nodes said"
+    )
+    parser.add_argument(
+        "--real", action="store_true",
+        help="run on real processes, loopback sockets and files instead (glasskafka.runtime)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--keep", action="store_true", help="with --real: keep the directory of the run"
     )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    return run_quickstart(seed=args.seed, verbose=args.verbose, out=sys.stdout)
+    if args.real:
+        # Imported here: quickstart_real imports TOPIC and EVENTS from this module.
+        from glasskafka.cli.quickstart_real import run_real_quickstart
+
+        if args.seed is not None or args.verbose:
+            raise GlassKafkaError("--seed and --verbose are for the simulated run; omit --real")
+        return run_real_quickstart(keep=args.keep, out=sys.stdout)
+    if args.keep:
+        raise GlassKafkaError("--keep is allowed only with --real")
+    seed = 0 if args.seed is None else args.seed
+    return run_quickstart(seed=seed, verbose=args.verbose, out=sys.stdout)
 
 
 class _Narrator:
