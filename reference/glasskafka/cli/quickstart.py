@@ -21,7 +21,7 @@ narrating each step in Kafka's vocabulary:
 9. show where the data lives on each broker's (simulated) disk;
 10. stop.
 
-Until glasskafka's network runtime exists, the cluster is simulated
+By default the cluster is simulated
 (:class:`~glasskafka.sim.kafka_cluster.KafkaCluster`): every node runs the real protocol code, in
 virtual time, so the run takes a fraction of a second and is the same for the same ``--seed``.
 ``--verbose`` prints, after each step, the simulator's story of what the nodes said to each other.

@@ -375,6 +375,8 @@ class ConsumerNode(Node):
         polling = call is not None and call.kind is CallKind.POLL
         if polling:
             self.last_poll_ms = self.now_ms  # blocked inside poll() counts as polling
+        if self.fetcher.wants_metadata:
+            self.fetcher.wants_metadata, self.metadata.stale = False, True
         self._maybe_refresh_metadata()
         coordinator = self.coordinator
         wanted = call is not None and call.kind is not CallKind.POLL
@@ -421,12 +423,13 @@ class ConsumerNode(Node):
             self.finish(PollResult(records=tuple(records)))
         elif self.now_ms >= call.deadline_ms:
             self.finish(PollResult(records=()))
-        # Fetch ahead, so the next poll finds data waiting (Kafka sends before it returns).
-        for leader, body in self.fetcher.fetch_requests(self.subscriptions, leaders, self.config):
-            self.send(leader, body)
-        if self.fetcher.wants_metadata:
-            self.fetcher.wants_metadata = False
-            self.metadata.stale = True
+        # Fetch ahead, so the next poll finds data waiting (Kafka sends before it returns); but
+        # not on metadata that an error has just put in doubt.
+        if not self.metadata.stale and self.metadata.request is None:
+            for leader, body in self.fetcher.fetch_requests(
+                self.subscriptions, leaders, self.config
+            ):
+                self.send(leader, body)
 
     def _finish_close(self) -> None:
         """Revoke (or lose), leave the group, and stop (``KafkaConsumer.close``)."""
