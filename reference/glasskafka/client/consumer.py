@@ -376,7 +376,8 @@ class ConsumerNode(Node):
         if polling:
             self.last_poll_ms = self.now_ms  # blocked inside poll() counts as polling
         if self.fetcher.wants_metadata:
-            self.fetcher.wants_metadata, self.metadata.stale = False, True
+            self.fetcher.wants_metadata = False
+            self.metadata.stale = self.metadata.doubted = True
         self._maybe_refresh_metadata()
         coordinator = self.coordinator
         wanted = call is not None and call.kind is not CallKind.POLL
@@ -425,7 +426,7 @@ class ConsumerNode(Node):
             self.finish(PollResult(records=()))
         # Fetch ahead, so the next poll finds data waiting (Kafka sends before it returns); but
         # not on metadata that an error has just put in doubt.
-        if not self.metadata.stale and self.metadata.request is None:
+        if not self.metadata.doubted:
             for leader, body in self.fetcher.fetch_requests(
                 self.subscriptions, leaders, self.config
             ):

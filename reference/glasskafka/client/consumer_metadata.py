@@ -13,7 +13,9 @@ MetadataResponse) with the consumer's rules for *when* to ask (Kafka's ``Consume
   ``metadata.max.age.ms``; one request at a time, after ``retry.backoff.ms`` if the last
   answer was incomplete (a topic being created answers LEADER_NOT_AVAILABLE for a while);
 * it asks about the subscribed topics, the assigned ones and any a group leader wants; a
-  pattern subscription asks about every topic (``topics=None``), since new ones may match.
+  pattern subscription asks about every topic (``topics=None``), since new ones may match;
+* after a fetch error it is ``doubted``: no Fetch goes out on it until the next answer, so a
+  broker that keeps failing a partition is not asked again and again at network speed.
 
 Spec IDs: none.
 
@@ -44,6 +46,7 @@ class ConsumerMetadata:
     wanted: set[str] = field(default_factory=set)
     request: int | None = None
     stale: bool = True
+    doubted: bool = False
     refreshed_ms: int = 0
     retry_at_ms: int = 0
 
@@ -73,6 +76,7 @@ class ConsumerMetadata:
     ) -> None:
         """Take in an answer; an incomplete one (unknown topic, no leader) is retried later."""
         self.request = None
+        self.doubted = False
         self.cluster.update(response, now_ms=now_ms)
         self.refreshed_ms = now_ms
         incomplete = False

@@ -70,6 +70,7 @@ from glasskafka.group.state import (
     VALID_PREVIOUS_STATES,
     GroupState,
     is_valid_transition,
+    transition_dot,
     transition_edges,
 )
 
@@ -113,6 +114,7 @@ __all__ = [
     "partition_for",
     "replay",
     "timer_name",
+    "transition_dot",
     "transition_edges",
     "utils_abs",
 ]

@@ -19,7 +19,8 @@ A group managed by the classic protocol is always in one of five states
 
 :data:`VALID_PREVIOUS_STATES` is the legal-transition table as data, in Kafka's own shape: for
 each target state, the states it may be entered from.  ``GroupMetadata.become`` consults it on
-every change, the docs' state diagram is drawn from it (:func:`transition_edges`), and GROUP-4
+every change, the docs' state diagram is drawn from it (:func:`transition_dot`, whose output
+``docs/concepts/group-coordinator.md`` embeds and a test keeps identical), and GROUP-4
 (``specs/group.py``) checks every transition the coordinator reports against the same facts,
 written out independently in the spec.
 
@@ -38,7 +39,13 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["VALID_PREVIOUS_STATES", "GroupState", "is_valid_transition", "transition_edges"]
+__all__ = [
+    "VALID_PREVIOUS_STATES",
+    "GroupState",
+    "is_valid_transition",
+    "transition_dot",
+    "transition_edges",
+]
 
 
 class GroupState(enum.Enum):
@@ -77,3 +84,43 @@ def transition_edges() -> list[tuple[GroupState, GroupState]]:
         for target in GroupState
         if is_valid_transition(source, target)
     ]
+
+
+_EDGE_LABELS: dict[tuple[GroupState, GroupState], str] = {
+    (GroupState.EMPTY, GroupState.PREPARING_REBALANCE): "first member joins",
+    (
+        GroupState.PREPARING_REBALANCE,
+        GroupState.COMPLETING_REBALANCE,
+    ): "join phase ends\\n(generation + 1)",
+    (
+        GroupState.PREPARING_REBALANCE,
+        GroupState.EMPTY,
+    ): "join phase ends, nobody left\\n(generation + 1)",
+    (GroupState.COMPLETING_REBALANCE, GroupState.STABLE): "leader's assignment stored",
+    (
+        GroupState.COMPLETING_REBALANCE,
+        GroupState.PREPARING_REBALANCE,
+    ): "join, leave, expiry,\\nsync timeout",
+    (GroupState.STABLE, GroupState.PREPARING_REBALANCE): "join, leader rejoin,\\nleave, expiry",
+}
+
+
+def transition_dot() -> str:
+    """The state diagram in Graphviz DOT, one edge per legal transition (Dead drawn once)."""
+    lines = [
+        "digraph group_states {",
+        '  graph [rankdir=LR, fontname="Helvetica", fontsize=11];',
+        '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
+    lines += [f'  {state.name} [label="{state.value}"];' for state in GroupState]
+    for source, target in transition_edges():
+        if target is GroupState.DEAD:
+            continue
+        lines.append(
+            f'  {source.name} -> {target.name} [label="{_EDGE_LABELS[(source, target)]}"];'
+        )
+    lines.append('  ANY [shape=plaintext, label="any state"];')
+    lines.append('  ANY -> DEAD [label="partition moves away"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
