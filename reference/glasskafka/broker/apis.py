@@ -22,7 +22,9 @@ CreateTopics and DeleteTopics belong to the controller role and are routed by th
 request whose ``api_version`` is outside what the broker serves (Produce v0-2 are advertised but
 refused, as Kafka 4 does) is answered UNSUPPORTED_VERSION in every partition and does nothing.
 ``api_version`` -1 means "not given" (a node building envelopes directly) and counts as the
-highest served.  Requests of APIs the broker does not serve yet get no answer.
+highest served.  FindCoordinator is answered COORDINATOR_NOT_AVAILABLE until the group
+coordinator is hosted; requests of other APIs the broker does not serve yet get no answer (the
+runtime closes such a connection, as Kafka does for an unknown API).
 
 Metadata v7+ reports each partition's real leader epoch, and a client that sees an epoch newer
 than its position's asks OffsetForLeaderEpoch whether its position survived the change (KIP-320;
@@ -33,7 +35,7 @@ the same leader-side lookup followers use.
 Spec IDs: CTRL-1 (UpdateMetadata fencing); the rest belong to the modules named above.
 
 Simplified from Kafka: no authorization, quotas or request-level metrics; the group APIs
-(FindCoordinator, JoinGroup...) and InitProducerId are served by roles not yet hosted here.
+(JoinGroup, SyncGroup...) belong to the group coordinator role, not yet hosted here.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ from glasskafka.protocol.apis import advertised_api_versions, api_for
 from glasskafka.protocol.envelope import KafkaRequest
 from glasskafka.protocol.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from glasskafka.protocol.messages.fetch import FetchRequest
+from glasskafka.protocol.messages.find_coordinator import (
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+)
 from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrRequest
 from glasskafka.protocol.messages.list_offsets import ListOffsetsRequest
 from glasskafka.protocol.messages.metadata import MetadataRequest
@@ -129,6 +135,20 @@ def handle_request(
                 )
             manager.metadata_cache.update(body)
             return Answer(body=UpdateMetadataResponse(error_code=int(ErrorCode.NONE)))
+        case FindCoordinatorRequest():
+            # The group coordinator role is not hosted by the broker yet.  Kafka answers
+            # COORDINATOR_NOT_AVAILABLE (15, retriable) while no coordinator can be named, so
+            # a client that asks (librdkafka asks even for assign()-only consumers) backs off
+            # and goes on, instead of losing its connection and every request in flight on it.
+            return Answer(
+                body=FindCoordinatorResponse(
+                    error_code=int(ErrorCode.COORDINATOR_NOT_AVAILABLE),
+                    error_message="the group coordinator is not served by this broker yet",
+                    node_id=-1,
+                    host="",
+                    port=-1,
+                )
+            )
         case ApiVersionsRequest():
             versions = advertised_api_versions()
             return Answer(
