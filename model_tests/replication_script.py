@@ -78,7 +78,7 @@ class Produce:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Consume:
     """Read the partition from offset 0 at the broker that believes it leads, and wait for the
-    answer (at most ``deadline_ms``)."""
+    answer (at most ``deadline_ms``; 0 only sends the request)."""
 
     deadline_ms: int = 1_000
 
@@ -244,7 +244,7 @@ def perform(bench: ReplicationBench, step: Step) -> None:
         case Produce(acks=acks):
             bench.produce(acks)
         case Consume(deadline_ms=deadline_ms):
-            if bench.consume():
+            if bench.consume() and deadline_ms > 0:
                 consumer = bench.cluster.client("consumer-1")
                 bench.run_until(lambda: not consumer.waiting, deadline_ms=deadline_ms)
         case Deliver(body=body, to=to):

@@ -25,12 +25,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from glasskafka.client.consumer import ConsumerNode
 from glasskafka.client.consumer_events import (
     AssignEvent,
     CallResult,
     CommitEvent,
+    ConsumerEvent,
     ConsumerRecord,
     PollEvent,
     RebalanceEvent,
@@ -364,76 +366,8 @@ class HistoryLog:
         events = consumer.history or []
         start = self.taken.get(node_id, 0)
         self.taken[node_id] = len(events)
-        client = str(node_id)
         for event in events[start:]:
-            match event:
-                case PollEvent():
-                    records = tuple(_record(r) for r in event.records)
-                    outcome = Outcome.OK if event.error is None else Outcome.ERROR
-                    self._add(
-                        event.time_ms,
-                        Poll(
-                            process=process,
-                            client=client,
-                            outcome=outcome,
-                            records=records,
-                            error=event.error,
-                        ),
-                    )
-                case CommitEvent():
-                    offsets = tuple(
-                        PartitionOffset(topic=t, partition=p, offset=Offset(o))
-                        for (t, p), o in event.offsets
-                    )
-                    ok = event.error is ErrorCode.NONE
-                    self._add(
-                        event.time_ms,
-                        Commit(
-                            process=process,
-                            client=client,
-                            group=group,
-                            mode=CommitMode(event.mode.value),
-                            offsets=offsets,
-                            outcome=Outcome.OK if ok else Outcome.ERROR,
-                            error=None if ok else event.error.name,
-                        ),
-                    )
-                case RebalanceEvent():
-                    kind = HistoryRebalanceEvent(event.kind.value)
-                    generation = event.generation if event.generation >= 0 else None
-                    self._add(
-                        event.time_ms,
-                        Rebalance(
-                            process=process,
-                            client=client,
-                            group=group,
-                            event=kind,
-                            partitions=event.partitions,
-                            generation=generation,
-                        ),
-                    )
-                case SubscribeEvent():
-                    topics = tuple(TopicName(t) for t in event.topics)
-                    self._add(
-                        event.time_ms,
-                        Subscribe(
-                            process=process,
-                            client=client,
-                            group=event.group,
-                            topics=topics,
-                            outcome=Outcome.OK,
-                        ),
-                    )
-                case AssignEvent():
-                    self._add(
-                        event.time_ms,
-                        Assign(
-                            process=process,
-                            client=client,
-                            partitions=event.partitions,
-                            outcome=Outcome.OK,
-                        ),
-                    )
+            self._add(event.time_ms, _operation(event, process, str(node_id), group))
 
     def sent(self, time_ms: int, topic: str, partition: int, offset: int, value: str) -> None:
         """The application produced ``value`` at ``offset`` (acknowledged)."""
@@ -470,6 +404,52 @@ class HistoryLog:
         """Everything so far, as a history (time order; ties in the order recorded)."""
         ordered = sorted(self.operations, key=lambda item: (item[0], item[1]))
         return History.of(op for _, _, op in ordered)
+
+
+def _operation(event: ConsumerEvent, process: int, client: str, group: str) -> Operation:
+    """One consumer event as the history operation a Kafka client would have recorded."""
+    match event:
+        case PollEvent():
+            records = tuple(_record(r) for r in event.records)
+            outcome = Outcome.OK if event.error is None else Outcome.ERROR
+            return Poll(
+                process=process, client=client, outcome=outcome, records=records, error=event.error
+            )
+        case CommitEvent():
+            offsets = tuple(
+                PartitionOffset(topic=t, partition=p, offset=Offset(o))
+                for (t, p), o in event.offsets
+            )
+            ok = event.error is ErrorCode.NONE
+            return Commit(
+                process=process,
+                client=client,
+                group=group,
+                mode=CommitMode(event.mode.value),
+                offsets=offsets,
+                outcome=Outcome.OK if ok else Outcome.ERROR,
+                error=None if ok else event.error.name,
+            )
+        case RebalanceEvent():
+            return Rebalance(
+                process=process,
+                client=client,
+                group=group,
+                event=HistoryRebalanceEvent(event.kind.value),
+                partitions=event.partitions,
+                generation=event.generation if event.generation >= 0 else None,
+            )
+        case SubscribeEvent():
+            topics = tuple(TopicName(t) for t in event.topics)
+            return Subscribe(
+                process=process, client=client, group=event.group, topics=topics, outcome=Outcome.OK
+            )
+        case AssignEvent():
+            return Assign(
+                process=process, client=client, partitions=event.partitions, outcome=Outcome.OK
+            )
+        case _:
+            assert_never(event)
 
 
 def _record(record: ConsumerRecord) -> HistoryRecord:

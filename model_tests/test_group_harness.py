@@ -7,38 +7,60 @@ and collects every response.  A test takes each response it expects with :meth:`
 ``harness`` fixtures in the test files fail a test that leaves a response unread, so no output
 goes unchecked (STYLE rule 12).
 
-The tests at the bottom check the harness itself.
+It also holds what ``test_group_model.py``'s members remember (:class:`Client`), the requests
+they wait on (:class:`Unanswered`) and the observations the GROUP specs judge
+(:class:`Observations`).  The tests at the bottom check the harness itself.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from glasskafka.errors import ErrorCode
 from glasskafka.group import (
     GroupCoordinator,
     GroupCoordinatorConfig,
     GroupStep,
+    GroupView,
     OffsetsAppend,
 )
 from glasskafka.ids import Millis, NodeId, PartitionId
 from glasskafka.node import CancelTimer, Message, Send, SetTimer
 from glasskafka.protocol.envelope import KafkaResponse, request
+from glasskafka.protocol.messages.committed_offsets import OffsetCommitResponse
 from glasskafka.protocol.messages.group_membership import (
     HeartbeatRequest,
     HeartbeatResponse,
     JoinGroupRequest,
     JoinGroupRequestProtocol,
     JoinGroupResponse,
+    LeaveGroupResponse,
     SyncGroupRequest,
     SyncGroupRequestAssignment,
     SyncGroupResponse,
 )
 from glasskafka.records import Record, decode_batch
 
-__all__ = ["CoordinatorHarness", "join_request"]
+from specs.group import (
+    CommitObservation,
+    FetchObservation,
+    GroupSnapshot,
+    GroupStepObservation,
+    HandedOut,
+)
+
+__all__ = [
+    "Client",
+    "CoordinatorHarness",
+    "Observations",
+    "Unanswered",
+    "first_error",
+    "join_request",
+    "records_of",
+    "snapshot",
+]
 
 PARTITION = PartitionId(0)
 M = TypeVar("M", bound=Message)
@@ -156,17 +178,17 @@ class CoordinatorHarness:
 
     # -- a well-behaved member, for tests that need a group to exist ----------------------------
 
-    def join(self, client: str, member_id: str = "", **options: object) -> int:
+    def join(self, client: str, member_id: str = "", **options: Any) -> int:
         """Send JoinGroup; with an empty id, first do the MEMBER_ID_REQUIRED round trip.
 
         Returns the correlation id of the JoinGroup that is now parked or answered.
         """
         if not member_id:
-            self.send(client, join_request(**options))  # type: ignore[arg-type]
+            self.send(client, join_request(**options))
             answer = self.take(client, JoinGroupResponse)
             assert answer.error_code == ErrorCode.MEMBER_ID_REQUIRED, answer
             member_id = answer.member_id
-        return self.send(client, join_request(member_id, **options))  # type: ignore[arg-type]
+        return self.send(client, join_request(member_id, **options))
 
     def sync(self, client: str, member_id: str, generation: int, **assignment: bytes) -> None:
         """Send SyncGroup; keyword arguments are member ids (as given) and their bytes."""
@@ -186,6 +208,69 @@ class CoordinatorHarness:
         )
         answer = self.take(client, HeartbeatResponse)
         return ErrorCode(answer.error_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model test's clients and observations (model_tests/test_group_model.py)
+
+
+def snapshot(view: GroupView | None) -> GroupSnapshot | None:
+    """The observable part of a group, for the specs."""
+    if view is None:
+        return None
+    return GroupSnapshot(
+        state=view.state.value, generation_id=view.generation_id, members=frozenset(view.members)
+    )
+
+
+@dataclass(slots=True, kw_only=True)
+class Client:
+    """One member's client: what it knows, and its one request in flight."""
+
+    incarnation: int = 0
+    crashed: bool = False
+    member_id: str = ""
+    generation: int = -1
+    previous_generation: int = -1
+    to_sync: JoinGroupResponse | None = None
+    rejoin: bool = True
+    in_flight: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unanswered:
+    """A request the coordinator has not answered yet."""
+
+    kind: str
+    slot: int
+    incarnation: int
+    sent_ms: int
+    group_before: GroupSnapshot | None = None
+    commit: tuple[tuple[tuple[str, int], int], ...] = ()
+    member_id: str = ""
+    generation_id: int = -1
+
+
+@dataclass(slots=True, kw_only=True)
+class Observations:
+    """Everything the specs judge, appended as it happens."""
+
+    steps: list[GroupStepObservation] = field(default_factory=list)
+    handed_out: list[HandedOut] = field(default_factory=list)
+    commits: list[CommitObservation] = field(default_factory=list)
+    fetches: list[FetchObservation] = field(default_factory=list)
+
+
+def records_of(batch: bytes) -> list[Record]:
+    decoded = decode_batch(batch)
+    return [Record(key=r.key, value=r.value, timestamp=r.timestamp) for r in decoded.records]
+
+
+def first_error(body: HeartbeatResponse | OffsetCommitResponse | LeaveGroupResponse) -> ErrorCode:
+    if isinstance(body, OffsetCommitResponse):
+        codes = [p.error_code for t in body.topics for p in t.partitions]
+        return ErrorCode(next((c for c in codes if c != ErrorCode.NONE), ErrorCode.NONE))
+    return ErrorCode(body.error_code)
 
 
 def test_harness_fires_timers_in_time_order_and_completes_appends_in_log_order() -> None:

@@ -24,7 +24,7 @@ The teeth are in ``test_group_teeth.py``.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from typing import Any
 
 from glasskafka.assignors import (
     AssignmentStrategy,
@@ -43,7 +43,6 @@ from glasskafka.group import (
     GroupMetadataKey,
     GroupState,
     GroupStep,
-    GroupView,
     OffsetsAppend,
     OffsetsPartitionState,
     decode_group_metadata_value,
@@ -72,10 +71,18 @@ from glasskafka.protocol.messages.group_membership import (
     SyncGroupRequestAssignment,
     SyncGroupResponse,
 )
-from glasskafka.records import Record, decode_batch, encode_batch
+from glasskafka.records import Record, encode_batch
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from model_tests.test_group_harness import (
+    Client,
+    Observations,
+    Unanswered,
+    first_error,
+    records_of,
+    snapshot,
+)
 from specs.catalogue import check
 from specs.group import (
     CommitObservation,
@@ -107,53 +114,6 @@ ADMIN = NodeId("admin")
 slots = st.integers(min_value=0, max_value=len(REBALANCE_TIMEOUTS_MS) - 1)
 durations = st.sampled_from((100, 1000, 3000, 3000, 6000, 10000, 16000, 30000, 30000))
 topic_partitions = st.integers(min_value=0, max_value=PARTITIONS - 1)
-
-
-def snapshot(view: GroupView | None) -> GroupSnapshot | None:
-    """The observable part of a group, for the specs."""
-    if view is None:
-        return None
-    return GroupSnapshot(
-        state=view.state.value, generation_id=view.generation_id, members=frozenset(view.members)
-    )
-
-
-@dataclass(slots=True, kw_only=True)
-class Client:
-    """One member's client: what it knows, and its one request in flight."""
-
-    incarnation: int = 0
-    crashed: bool = False
-    member_id: str = ""
-    generation: int = -1
-    previous_generation: int = -1
-    to_sync: JoinGroupResponse | None = None
-    rejoin: bool = True
-    in_flight: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Unanswered:
-    """A request the coordinator has not answered yet."""
-
-    kind: str
-    slot: int
-    incarnation: int
-    sent_ms: int
-    group_before: GroupSnapshot | None = None
-    commit: tuple[tuple[tuple[str, int], int], ...] = ()
-    member_id: str = ""
-    generation_id: int = -1
-
-
-@dataclass(slots=True, kw_only=True)
-class Observations:
-    """Everything the specs judge, appended as it happens."""
-
-    steps: list[GroupStepObservation] = field(default_factory=list)
-    handed_out: list[HandedOut] = field(default_factory=list)
-    commits: list[CommitObservation] = field(default_factory=list)
-    fetches: list[FetchObservation] = field(default_factory=list)
 
 
 class GroupMachine(RuleBasedStateMachine):
@@ -238,10 +198,10 @@ class GroupMachine(RuleBasedStateMachine):
         append = self.pending.pop(append_id)
         if error is ErrorCode.NONE:
             # Through real batch bytes, so the log is what a broker would hold.
-            self.log.extend(_records_of(append.batch()))
+            self.log.extend(records_of(append.batch()))
         self._input("on_append_completed", append_id, error, Millis(self.now))
 
-    def _send(self, slot: int | None, body: Message, kind: str, **extra: object) -> None:
+    def _send(self, slot: int | None, body: Message, kind: str, **extra: Any) -> None:
         self.correlation += 1
         sender = ADMIN if slot is None else NodeId(f"c{slot}")
         if slot is not None:
@@ -253,7 +213,7 @@ class GroupMachine(RuleBasedStateMachine):
                 incarnation=client.incarnation,
                 sent_ms=self.now,
                 group_before=snapshot(self.coordinator.group(GROUP)),
-                **extra,  # type: ignore[arg-type]
+                **extra,
             )
         envelope = request(body, correlation_id=self.correlation, client_id=sender)
         self._input("on_request", sender, envelope, Millis(self.now))
@@ -278,7 +238,7 @@ class GroupMachine(RuleBasedStateMachine):
             case SyncGroupResponse():
                 self._on_sync_answer(client, body)
             case HeartbeatResponse() | OffsetCommitResponse() | LeaveGroupResponse():
-                self._on_error(client, _first_error(body))
+                self._on_error(client, first_error(body))
 
     def _on_join_answer(self, client: Client, answer: JoinGroupResponse) -> None:
         if answer.error_code == ErrorCode.MEMBER_ID_REQUIRED:
@@ -609,18 +569,6 @@ class GroupMachine(RuleBasedStateMachine):
     @invariant()
     def acknowledged_commits_are_durable(self) -> None:
         check("GROUP-6", acknowledged_commits_are_durable(self.seen.fetches))
-
-
-def _records_of(batch: bytes) -> list[Record]:
-    decoded = decode_batch(batch)
-    return [Record(key=r.key, value=r.value, timestamp=r.timestamp) for r in decoded.records]
-
-
-def _first_error(body: HeartbeatResponse | OffsetCommitResponse | LeaveGroupResponse) -> ErrorCode:
-    if isinstance(body, OffsetCommitResponse):
-        codes = [p.error_code for t in body.topics for p in t.partitions]
-        return ErrorCode(next((c for c in codes if c != ErrorCode.NONE), ErrorCode.NONE))
-    return ErrorCode(body.error_code)
 
 
 TestGroupModel = GroupMachine.TestCase

@@ -12,19 +12,20 @@ flag                                scenario  how the search reaches it
 ``apply_isr_change_before_zk_ack``  S7        plain random rules: any ISR change in flight
 ``ack_before_hw``                   --        a fault pattern: the leader dies with a tail
                                               whose answer reached the producer
-``truncate_to_local_hw_on_follow``  S1        the scenario's chain of failovers as one rule
-``kip101_lookup``                   S3        the scenario's chain of failovers as one rule
-``skip_truncation_if_same_leader``  S4        the scenario's chain of failovers as one rule
-``expand_isr_on_hw_only``           S6        the scenario's chain of failovers as one rule
+``truncate_to_local_hw_on_follow``  S1        the scenario's chain of failovers first
+``kip101_lookup``                   S3        the scenario's chain of failovers first
+``skip_truncation_if_same_leader``  S4        the scenario's chain of failovers first
+``expand_isr_on_hw_only``           S6        the scenario's chain of failovers first
 ==================================  ========  ================================================
 
 The fault patterns are the extra rules of ``replication_teeth_machine.py``.  S1, S3, S4 and S6
 need a restart or two or three elections in a precise order, which a bounded random search does
 not reach; their runs start with the scenario's chain (``replication_scenarios.py``), after a
 warm-up Hypothesis picks, with the current leader as its first broker and the others in an order
-Hypothesis picks, and Hypothesis chooses everything after it.  Where the flag also breaks an invariant that fires a step earlier than the
-scenario's own (S1's truncation breaks REPL-14 before REPL-2), that one is left unchecked in the
-teeth run, so the search has to reach the scenario's headline.
+Hypothesis picks, and Hypothesis chooses everything after it.  Where the flag also breaks an
+invariant that fires a step earlier than the scenario's own (S1's truncation breaks REPL-14
+before REPL-2), that one is left unchecked in the teeth run, so the search has to reach the
+scenario's headline.
 
 Every search is paired with a control: the same machine and budget without the flag finds
 nothing, so what fails above fails because of the flag.  ``reference/tests/

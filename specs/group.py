@@ -39,6 +39,12 @@ whose answer is still outstanding (GROUP-6).
 The predicates read plain observations recorded by the model tests around each input (the
 coordinator's :class:`GroupSnapshot` before and after, the transitions it reported, the answers
 members received, what the offsets log holds); none of them looks inside the coordinator.
+
+Spec IDs: GROUP-1 .. GROUP-6, checked by ``model_tests/test_group_model.py`` (teeth in
+``model_tests/test_group_teeth.py``).
+
+Simplified from Kafka: the specification covers the classic protocol only (not KIP-848's), and
+dynamic members only (no static membership, KIP-345).
 """
 
 from __future__ import annotations

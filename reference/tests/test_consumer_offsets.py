@@ -22,7 +22,7 @@ from glasskafka.client.consumer_events import (
 )
 from glasskafka.config import config_from_properties
 from glasskafka.errors import ErrorCode
-from glasskafka.ids import NodeId, TopicPartition
+from glasskafka.ids import NodeId, PartitionId, TopicName, TopicPartition
 from glasskafka.protocol.envelope import KafkaRequest
 from glasskafka.protocol.messages.fetch import FetchRequest
 from glasskafka.sim import Sent, Simulator
@@ -30,7 +30,7 @@ from glasskafka.sim import Sent, Simulator
 from model_tests.test_consumer_harness import BROKER, FakeBroker, blocking
 
 C1, C2 = NodeId("c1"), NodeId("c2")
-T0 = ("orders", 0)
+T0: TopicPartition = (TopicName("orders"), PartitionId(0))
 
 
 def world(bugs: BugFlags = NO_BUGS, records: int = 10, **overrides: str) -> Simulator:

@@ -7,10 +7,12 @@ ListGroups and FindCoordinator report, and inputs a careless or hostile peer cou
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 
 import pytest
+from glasskafka.config import TopicConfig
 from glasskafka.errors import ErrorCode
 from glasskafka.group import (
     CoordinatorEndpoint,
@@ -22,7 +24,9 @@ from glasskafka.group import (
     timer_name,
 )
 from glasskafka.ids import Millis, NodeId, PartitionId
-from glasskafka.protocol.envelope import request
+from glasskafka.log import PartitionLog
+from glasskafka.node import Message, Send
+from glasskafka.protocol.envelope import KafkaResponse, request
 from glasskafka.protocol.messages.committed_offsets import (
     OffsetCommitRequest,
     OffsetCommitRequestPartition,
@@ -52,6 +56,7 @@ from glasskafka.protocol.messages.group_membership import (
     SyncGroupResponse,
 )
 from glasskafka.records import encode_batch
+from glasskafka.storage import SimDisk
 
 from model_tests.test_group_harness import PARTITION, CoordinatorHarness, join_request
 
@@ -81,15 +86,15 @@ def stable_group(h: CoordinatorHarness) -> tuple[str, str]:
     return one, two
 
 
-def _commit(member: str) -> OffsetCommitRequest:
-    partition = OffsetCommitRequestPartition(
-        partition_index=0, committed_offset=5, committed_metadata=""
+def _commit(member: str, *, partition: int = 0, offset: int = 5) -> OffsetCommitRequest:
+    entry = OffsetCommitRequestPartition(
+        partition_index=partition, committed_offset=offset, committed_metadata=""
     )
     return OffsetCommitRequest(
         group_id="g",
         generation_id=1,
         member_id=member,
-        topics=(OffsetCommitRequestTopic(name="t", partitions=(partition,)),),
+        topics=(OffsetCommitRequestTopic(name="t", partitions=(entry,)),),
     )
 
 
@@ -179,11 +184,11 @@ def test_a_generation_whose_assignment_was_never_stored_is_forgotten(
     ],
 )
 def test_answers_while_loading(
-    harness: CoordinatorHarness, body: object, kind: type, expected: ErrorCode
+    harness: CoordinatorHarness, body: Message, kind: type, expected: ErrorCode
 ) -> None:
     new = fail_over(harness, load=False)
     assert new.coordinator.partitions == {PARTITION: OffsetsPartitionState.LOADING}
-    new.send("c1", body)  # type: ignore[arg-type]
+    new.send("c1", body)
     assert new.take("c1", kind).error_code == expected
 
 
@@ -338,4 +343,57 @@ def test_the_role_answers_every_request_with_its_own_correlation_id(
     )
     step = harness.coordinator.on_request(NodeId("c1"), envelope, Millis(0))
     (send,) = step.outputs
-    assert send.to == "c1" and send.message.correlation_id == 77  # type: ignore[union-attr]
+    assert isinstance(send, Send) and isinstance(send.message, KafkaResponse)
+    assert send.to == "c1" and send.message.correlation_id == 77
+
+
+def test_a_compacted_offsets_log_loads_the_same_groups_and_offsets() -> None:
+    """The records go through glasskafka's real log with cleanup.policy=compact: after the
+    cleaner keeps only each key's latest record, a new coordinator loads the same state."""
+    harness = CoordinatorHarness.started()
+    one, two = stable_group(harness)
+    for offset in range(6, 30):  # many commits of the same key: compaction fodder
+        harness.send("c1", _commit(one, partition=offset % 2, offset=offset))
+        harness.complete_all()
+        harness.take("c1", OffsetCommitResponse)
+    log = PartitionLog.open(
+        SimDisk(),
+        "__consumer_offsets",
+        0,
+        TopicConfig(cleanup_policy="compact", segment_bytes=400),
+        now_ms=0,
+    )
+    for record in harness.log:
+        log.append_as_leader(encode_batch([record]), leader_epoch=0, now_ms=0)
+    stats = log.compact(now_ms=0)
+    assert stats.records_removed > 10
+    compacted = b"".join(log.disk.read(segment.log_path) for segment in log.segments)
+    fresh = GroupCoordinator(broker_id=2, config=harness.coordinator.config)
+    fresh.become_leader(PARTITION, Millis(0))
+    fresh.load(PARTITION, compacted, Millis(0))
+    assert fresh.group("g") == harness.coordinator.group("g")
+    view = fresh.group("g")
+    assert view is not None and dict(view.offsets) == {("t", 0): 28, ("t", 1): 29}
+    del two
+
+
+def test_hostile_membership_requests_get_error_codes_not_crashes(
+    harness: CoordinatorHarness,
+) -> None:
+    one, _ = stable_group(harness)
+    no_protocols = join_request(protocols=())
+    harness.send("x", no_protocols, api_version=3)
+    assert harness.take("x", JoinGroupResponse).error_code == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
+    other_type = dataclasses.replace(join_request(), protocol_type="connect")
+    harness.send("x", other_type)
+    assert harness.take("x", JoinGroupResponse).error_code == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
+    harness.send("x", join_request("made-up-id"))
+    assert harness.take("x", JoinGroupResponse).error_code == ErrorCode.UNKNOWN_MEMBER_ID
+    harness.sync("x", "made-up-id", 1)
+    assert harness.take("x", SyncGroupResponse).error_code == ErrorCode.UNKNOWN_MEMBER_ID
+    harness.sync("c1", one, 7)
+    assert harness.take("c1", SyncGroupResponse).error_code == ErrorCode.ILLEGAL_GENERATION
+    harness.send("x", LeaveGroupRequest(group_id="g", members=()))
+    assert harness.take("x", LeaveGroupResponse).members == ()
+    view = harness.coordinator.group("g")
+    assert view is not None and view.state is GroupState.STABLE and view.generation_id == 1

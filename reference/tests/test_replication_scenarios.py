@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 from glasskafka.bugs import CATALOGUE
+from glasskafka.ids import BrokerId
 from glasskafka.sim.kafka_snapshot import Acks, ClusterSnapshot
 
 from model_tests.replication_scenarios import (
@@ -100,7 +101,7 @@ def test_s1_the_restarted_follower_cut_m2_and_was_elected_without_it() -> None:
 def test_s3_divergence_persists_after_everyone_reconciled() -> None:
     played = replay(S3, flag_on=True)
     (partition,) = final(played).partitions
-    leader, follower = partition.replica(1), partition.replica(2)
+    leader, follower = partition.replica(BrokerId(1)), partition.replica(BrokerId(2))
     assert leader is not None and follower is not None
     assert (leader.entry_at(1), follower.entry_at(1)) == (("m2", 0), ("m3", 1))
     assert min(leader.high_watermark, follower.high_watermark) > 1
@@ -110,7 +111,7 @@ def test_s3_divergence_persists_after_everyone_reconciled() -> None:
 
 def test_s4_the_follower_keeps_a_record_of_an_epoch_it_skipped() -> None:
     (partition,) = final(replay(S4, flag_on=True)).partitions
-    stale = partition.replica(3)
+    stale = partition.replica(BrokerId(3))
     assert stale is not None and stale.entry_at(0) == ("m1", 0)
     assert partition.zk_state.leader == 1 and 3 in partition.zk_state.isr
 

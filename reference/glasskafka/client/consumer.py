@@ -69,7 +69,7 @@ from glasskafka.client.subscription_state import (
     partition_of,
 )
 from glasskafka.errors import GlassKafkaError
-from glasskafka.ids import Millis, NodeId, TopicName, TopicPartition
+from glasskafka.ids import Millis, NodeId, TopicPartition
 from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
 from glasskafka.protocol.apis import api_for
 from glasskafka.protocol.envelope import KafkaResponse, request
@@ -494,10 +494,8 @@ class ConsumerNode(Node):
     # -- metadata ------------------------------------------------------------------------------
 
     def _maybe_refresh_metadata(self) -> None:
-        subscriptions = self.subscriptions
-        if not self.metadata.due(
-            self.now_ms, self.config.metadata_max_age_ms, subscriptions.assignment
-        ):
+        subscriptions, max_age_ms = self.subscriptions, self.config.metadata_max_age_ms
+        if not self.metadata.due(self.now_ms, max_age_ms, subscriptions.assignment):
             return
         body = self.metadata.request_for(
             {*subscriptions.topics, *(tp[0] for tp in subscriptions.assignment)},
@@ -528,11 +526,6 @@ class ConsumerNode(Node):
             return brokers[0]
         return self.bootstrap[self.rng.randrange(len(self.bootstrap))]
 
-    def partition_counts(self, topics: set[str]) -> tuple[dict[TopicName, int], set[str]]:
-        counts = {TopicName(t): self.metadata.partition_count(t) for t in sorted(topics)}
-        known = {t: n for t, n in counts.items() if n is not None}
-        return known, {t for t in topics if TopicName(t) not in known}
-
     def request_metadata(self, topics: set[str]) -> None:
         self.metadata.wanted |= topics
         self.metadata.stale, self.metadata.retry_at_ms = True, 0
@@ -542,10 +535,10 @@ class ConsumerNode(Node):
         self, kind: RebalanceKind, partitions: tuple[TopicPartition, ...]
     ) -> Mapping[TopicPartition, int]:
         generation = self.coordinator.generation.generation_id if self.coordinator else -1
-        now = self.now_ms
-        self.record(
-            RebalanceEvent(time_ms=now, kind=kind, partitions=partitions, generation=generation)
+        event = RebalanceEvent(
+            time_ms=self.now_ms, kind=kind, partitions=partitions, generation=generation
         )
+        self.record(event)
         return notify(self.listener, kind, partitions)
 
     def commit_before_rejoin(self, offsets: Mapping[TopicPartition, int]) -> int:

@@ -63,6 +63,7 @@ from glasskafka.assignors import (
 )
 from glasskafka.client.consumer_config import ConsumerConfig
 from glasskafka.client.consumer_events import RebalanceKind
+from glasskafka.client.consumer_metadata import ConsumerMetadata
 from glasskafka.client.fetcher import Fetcher
 from glasskafka.client.subscription_state import SubscriptionState
 from glasskafka.errors import ErrorCode
@@ -127,15 +128,13 @@ class ConsumerHost(Protocol):
     config: ConsumerConfig
     subscriptions: SubscriptionState
     fetcher: Fetcher
+    metadata: ConsumerMetadata
 
     def send(self, to: NodeId, body: Message) -> int:
         """Send a request; returns its correlation id."""
 
     def any_broker(self) -> NodeId:
         """A broker to ask questions any broker can answer."""
-
-    def partition_counts(self, topics: set[str]) -> tuple[dict[TopicName, int], set[str]]:
-        """Known partition counts of ``topics``, and the topics not known yet."""
 
     def request_metadata(self, topics: set[str]) -> None:
         """Fetch metadata that covers ``topics`` as well."""
@@ -382,7 +381,7 @@ class ConsumerCoordinator:
                 # A member whose bytes cannot be read subscribes to nothing it can be given.
                 subscriptions[MemberId(member.member_id)] = Subscription(topics=())
         topics = {str(t) for s in subscriptions.values() for t in s.topics}
-        counts, unknown = host.partition_counts(topics)
+        counts, unknown = host.metadata.counts_of(topics)
         if unknown and not self.leader_asked_metadata:
             self.leader_asked_metadata = True
             host.request_metadata(unknown)

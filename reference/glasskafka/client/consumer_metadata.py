@@ -101,6 +101,18 @@ class ConsumerMetadata:
         state = self.cluster.topic(topic)
         return len(state.leaders) if state is not None and state.known else None
 
+    def counts_of(self, topics: Iterable[str]) -> tuple[dict[TopicName, int], set[str]]:
+        """The known partition counts of ``topics``, and the topics not known yet."""
+        known: dict[TopicName, int] = {}
+        unknown: set[str] = set()
+        for topic in sorted(set(topics)):
+            count = self.partition_count(topic)
+            if count is None:
+                unknown.add(topic)
+            else:
+                known[TopicName(topic)] = count
+        return known, unknown
+
     def counts(self) -> dict[TopicName, int]:
         """Every known topic's partition count."""
         return {

@@ -18,6 +18,7 @@ package is the broker side, one concept per file:
 ``records.py``              the ``__consumer_offsets`` key and value formats
 ``offsets_store.py``        records from groups and offsets, and replaying a partition
 ``context.py``              what every handler is given; appends awaiting completion
+``inspection.py``           FindCoordinator, DescribeGroups, ListGroups, snapshots
 ``host.py``                 THE SEAM: what a hosting broker gives the role and carries out
 ``coordinator.py``          :class:`GroupCoordinator`, which routes requests and owns the state
 ``coordinator_config.py``   the broker properties the role reads
@@ -31,7 +32,7 @@ Simplified from Kafka: no static membership (KIP-345), no DeleteGroups, no offse
 (KIP-211), no transactional offset commits (KIP-98), and not KIP-848's new consumer protocol.
 """
 
-from glasskafka.group.coordinator import GroupCoordinator, GroupView, OffsetsPartitionState
+from glasskafka.group.coordinator import GroupCoordinator, OffsetsPartitionState
 from glasskafka.group.coordinator_config import NEW_MEMBER_JOIN_TIMEOUT_MS, GroupCoordinatorConfig
 from glasskafka.group.group import GroupMetadata, JoinPhase, Transition
 from glasskafka.group.host import (
@@ -43,6 +44,7 @@ from glasskafka.group.host import (
     parse_timer,
     timer_name,
 )
+from glasskafka.group.inspection import GroupView
 from glasskafka.group.member import MemberMetadata
 from glasskafka.group.offsets_store import (
     Replay,

@@ -17,7 +17,7 @@ COORDINATOR_LOAD_IN_PROGRESS (a SyncGroup gets REBALANCE_IN_PROGRESS instead, si
 state is lost and the member must rejoin; a Heartbeat gets NONE, answered blindly); a group of a
 partition this broker does not lead gets NOT_COORDINATOR, and the client looks its coordinator up
 again.  Then the handler: ``membership.py`` (JoinGroup), ``sync.py`` (SyncGroup, Heartbeat,
-LeaveGroup), ``offsets.py`` (OffsetCommit, OffsetFetch), or this file (FindCoordinator,
+LeaveGroup), ``offsets.py`` (OffsetCommit, OffsetFetch), or ``inspection.py`` (FindCoordinator,
 DescribeGroups, ListGroups).
 
 **Failover.**  When another broker becomes leader of an offsets partition, this one unloads its
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.errors import ErrorCode
-from glasskafka.group import membership, offsets, sync
+from glasskafka.group import inspection, membership, offsets, sync
 from glasskafka.group.context import (
     AppendLedger,
     Context,
@@ -63,6 +63,7 @@ from glasskafka.group.host import (
     ParkedRequest,
     parse_timer,
 )
+from glasskafka.group.inspection import GroupView
 from glasskafka.group.offsets_store import group_from_record, replay
 from glasskafka.group.placement import partition_for
 from glasskafka.group.state import GroupState
@@ -77,11 +78,8 @@ from glasskafka.protocol.messages.find_coordinator import (
     FindCoordinatorResponse,
 )
 from glasskafka.protocol.messages.group_listing import (
-    DescribedGroup,
-    DescribedGroupMember,
     DescribeGroupsRequest,
     DescribeGroupsResponse,
-    ListedGroup,
     ListGroupsRequest,
     ListGroupsResponse,
 )
@@ -95,7 +93,7 @@ from glasskafka.protocol.messages.group_membership import (
     SyncGroupResponse,
 )
 
-__all__ = ["GroupCoordinator", "GroupView", "OffsetsPartitionState"]
+__all__ = ["GroupCoordinator", "OffsetsPartitionState"]
 
 
 class OffsetsPartitionState(enum.Enum):
@@ -103,23 +101,6 @@ class OffsetsPartitionState(enum.Enum):
 
     LOADING = "loading"
     ACTIVE = "active"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupView:
-    """A read-only snapshot of one group, for tests, specs and tools."""
-
-    group_id: str
-    state: GroupState
-    generation_id: int
-    protocol_name: str | None
-    leader_id: str | None
-    members: tuple[str, ...]
-    assignments: tuple[tuple[str, bytes], ...]
-    awaiting_join: tuple[str, ...]
-    awaiting_sync: tuple[str, ...]
-    pending_members: tuple[str, ...]
-    offsets: tuple[tuple[tuple[str, int], int], ...]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -306,73 +287,20 @@ class GroupCoordinator:
     # -- discovery and inspection --------------------------------------------------------------
 
     def _find_coordinator(self, body: FindCoordinatorRequest) -> FindCoordinatorResponse:
-        def error(code: ErrorCode, message: str) -> FindCoordinatorResponse:
-            return FindCoordinatorResponse(
-                error_code=code, error_message=message, node_id=-1, host="", port=-1
-            )
-
-        if body.key_type != 0:
-            return error(ErrorCode.INVALID_REQUEST, "only group coordinators (key_type 0) exist")
-        if not body.key:
-            return error(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
         leader = self.offsets_topic_leaders.get(self.partition_of(body.key))
-        if leader is None:
-            return error(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the offsets partition has no leader")
-        return FindCoordinatorResponse(
-            error_code=ErrorCode.NONE,
-            error_message=None,
-            node_id=leader.node_id,
-            host=leader.host,
-            port=leader.port,
-        )
+        return inspection.find_coordinator(body, leader)
 
     def _describe_groups(self, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
-        return DescribeGroupsResponse(groups=tuple(self._describe(g) for g in body.groups))
-
-    def _describe(self, group_id: str) -> DescribedGroup:
-        status = self._status(group_id, empty_id_allowed=True)
-        group = self.groups.get(group_id)
-        if status is not ErrorCode.NONE or group is None:
-            state = "" if status is not ErrorCode.NONE else GroupState.DEAD.value
-            return DescribedGroup(
-                error_code=status,
-                group_id=group_id,
-                group_state=state,
-                protocol_type="",
-                protocol_data="",
-                members=(),
+        return DescribeGroupsResponse(
+            groups=tuple(
+                inspection.describe(g, self._status(g, empty_id_allowed=True), self.groups.get(g))
+                for g in body.groups
             )
-        # Only a Stable group's summary carries metadata and assignments (GroupMetadata.summary).
-        protocol = group.protocol_name if group.state is GroupState.STABLE else None
-        members = tuple(
-            DescribedGroupMember(
-                member_id=m.member_id,
-                group_instance_id=m.group_instance_id,
-                client_id=m.client_id,
-                client_host=m.client_host,
-                member_metadata=m.metadata(protocol) if protocol is not None else b"",
-                member_assignment=m.assignment if protocol is not None else b"",
-            )
-            for m in group.members.values()
-        )
-        return DescribedGroup(
-            error_code=ErrorCode.NONE,
-            group_id=group_id,
-            group_state=group.state.value,
-            protocol_type=group.protocol_type or "",
-            protocol_data=protocol or "",
-            members=members,
         )
 
     def _list_groups(self) -> ListGroupsResponse:
         loading = OffsetsPartitionState.LOADING in self.partitions.values()
-        return ListGroupsResponse(
-            error_code=ErrorCode.COORDINATOR_LOAD_IN_PROGRESS if loading else ErrorCode.NONE,
-            groups=tuple(
-                ListedGroup(group_id=group.group_id, protocol_type=group.protocol_type or "")
-                for _, group in sorted(self.groups.items())
-            ),
-        )
+        return inspection.list_groups(self.groups, loading=loading)
 
     # -- timers and appends --------------------------------------------------------------------
 
@@ -489,22 +417,7 @@ class GroupCoordinator:
     def group(self, group_id: str) -> GroupView | None:
         """A snapshot of ``group_id``, or ``None`` if this coordinator does not hold it."""
         group = self.groups.get(group_id)
-        if group is None:
-            return None
-        members = list(group.members.values())
-        return GroupView(
-            group_id=group_id,
-            state=group.state,
-            generation_id=group.generation_id,
-            protocol_name=group.protocol_name,
-            leader_id=group.leader_id,
-            members=tuple(m.member_id for m in members),
-            assignments=tuple((m.member_id, m.assignment) for m in members),
-            awaiting_join=tuple(m.member_id for m in members if m.awaiting_join is not None),
-            awaiting_sync=tuple(m.member_id for m in members if m.awaiting_sync is not None),
-            pending_members=tuple(sorted(group.pending_members)),
-            offsets=tuple(((tp[0], tp[1]), v.offset) for tp, v in sorted(group.offsets.items())),
-        )
+        return None if group is None else inspection.group_view(group)
 
     def check_invariants(self) -> None:
         """Assert the role's local rules after an input (run by the hosting broker)."""

@@ -6,23 +6,23 @@ A group managed by the classic protocol is always in one of five states
 (``reference/clients-and-groups.md`` §10.1; ``GroupMetadata.scala``, later
 ``ClassicGroupState.java``):
 
-=====================  ========================================================================
-``Empty``              no members; offsets may still be stored (an ``assign()`` consumer's
-                       commits live in an Empty group forever)
-``PreparingRebalance`` the join phase: the coordinator collects JoinGroup requests
-``CompletingRebalance`` the sync phase: members have their generation and wait for the leader's
-                       assignment in SyncGroup
-``Stable``             every member has its assignment; heartbeats keep the group alive
-``Dead``               the group's metadata is gone from this coordinator (its offsets partition
-                       moved to another broker)
-=====================  ========================================================================
+=======================  ======================================================================
+``Empty``                no members; offsets may still be stored (an ``assign()`` consumer's
+                         commits live in an Empty group forever)
+``PreparingRebalance``   the join phase: the coordinator collects JoinGroup requests
+``CompletingRebalance``  the sync phase: members have their generation and wait for the
+                         leader's assignment in SyncGroup
+``Stable``               every member has its assignment; heartbeats keep the group alive
+``Dead``                 the group's metadata is gone from this coordinator (its offsets
+                         partition moved to another broker)
+=======================  ======================================================================
 
 :data:`VALID_PREVIOUS_STATES` is the legal-transition table as data, in Kafka's own shape: for
-each target state, the states it may be entered from.  ``GroupMetadata.become`` consults it on
-every change, the docs' state diagram is drawn from it (:func:`transition_dot`, whose output
-``docs/concepts/group-coordinator.md`` embeds and a test keeps identical), and GROUP-4
-(``specs/group.py``) checks every transition the coordinator reports against the same facts,
-written out independently in the spec.
+each target state, the states it may be entered from.  ``GroupMetadata``'s ``become_*``
+methods consult it on every change; the docs' state diagram is drawn from it
+(:func:`transition_dot`, whose output ``docs/concepts/group-coordinator.md`` embeds and a test
+keeps identical); and GROUP-4 (``specs/group.py``) checks every transition the coordinator
+reports against the same facts, written out independently in the spec.
 
 Why these edges: a group starts rebalancing from Empty (first member), Stable (a change) or
 CompletingRebalance (a change while waiting for the leader); the join phase ends in

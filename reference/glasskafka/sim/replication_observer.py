@@ -26,13 +26,16 @@ three kinds of content kept apart (DESIGN §4):
 
   No node is ever asked to record anything, so a bug in a node cannot bend its own check.
 
-* **Snapshots** (:meth:`ReplicationObserver.snapshot`) are built from the nodes' public state:
-  ``/brokers/topics`` and the partition state znodes of the coordination service (the ZK state),
-  each broker's ``partition_state`` and log (decoded to ``(record id, batch leader epoch)`` per
-  offset; a record's id is its value), its metadata cache and controller epoch.  A broker that is
-  down is read from its disk, as a restart would find it: the logs recovered on a copy of the
-  disk, the checkpointed high watermarks.  Per-broker results are cached and rebuilt only after
-  the broker took an input, so a snapshot after every input stays cheap.
+* **Snapshots** (:meth:`ReplicationObserver.snapshot`) are built from the nodes' public state by
+  ``replication_reading.py``: ``/brokers/topics`` and the partition state znodes of the
+  coordination service (the ZK state), each broker's ``partition_state`` and log (decoded to
+  ``(record id, batch leader epoch)`` per offset; a record's id is its value), its metadata cache
+  and controller epoch.  A broker that is down is read from its disk, as a restart would find it.
+  Per-broker readings are cached and read again only after the broker took an input, so a
+  snapshot after every input stays cheap.  The ghost's view of the true leader is refreshed at
+  the start of every input and in every snapshot; a caller that crashes a broker right after the
+  broker's last input should take a snapshot first, or that input's HW move is only seen if
+  another input follows.
 
 * **Step events** (:meth:`ReplicationObserver.step_events`) say what the last input was, for the
   transition properties: the broker's own account of it (``BrokerNode.events``, Kafka's
@@ -63,6 +66,7 @@ from glasskafka.broker import (
     ProduceAnswered,
     ProduceAppended,
     ReplicaFetchServed,
+    Role,
 )
 from glasskafka.controller.znodes import (
     NO_LEADER,
@@ -157,13 +161,13 @@ class ReplicationObserver:
     coordination_node: NodeId = COORDINATION_NODE
     recorders: dict[TopicPartition, GhostRecorder] = field(default_factory=dict)
     grants: LeadershipGrants = field(default_factory=LeadershipGrants)
-    sim: Simulator | None = None
-    _produces: dict[tuple[NodeId, NodeId, int], _Produce] = field(default_factory=dict)
+    sim: Simulator | None = field(default=None, repr=False)
+    _produces: dict[tuple[NodeId, NodeId, int], _Produce] = field(default_factory=dict, repr=False)
     _fetches: dict[tuple[NodeId, NodeId, int], dict[TopicPartition, int]] = field(
         default_factory=dict
     )
     _disk_changed: set[NodeId] = field(default_factory=set)
-    _views: dict[NodeId, BrokerReading] = field(default_factory=dict)
+    _views: dict[NodeId, BrokerReading] = field(default_factory=dict, repr=False)
     inputs: int = 0
     """How many inputs (and crashes, restarts, starts) the observer has seen begin."""
     _input_node: NodeId | None = None
@@ -370,7 +374,7 @@ class ReplicationObserver:
             if (
                 view is None
                 or log is None
-                or not (view.role.name == "LEADER" and view.leader_epoch == state.leader_epoch)
+                or not (view.role is Role.LEADER and view.leader_epoch == state.leader_epoch)
                 or view.high_watermark <= recorder.true_high_watermark
             ):
                 continue

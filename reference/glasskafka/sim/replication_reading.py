@@ -59,6 +59,7 @@ from glasskafka.ids import (
 from glasskafka.log import LogError, LogManager, PartitionLog
 from glasskafka.records import CorruptRecordError, DecodedRecord, decode_batch
 from glasskafka.records.batch import iter_batches
+from glasskafka.records.compression import UnsupportedCompressionError
 from glasskafka.sim.kafka_snapshot import (
     NO_EPOCH,
     BrokerSnapshot,
@@ -118,8 +119,8 @@ def record_id(record: DecodedRecord) -> str:
 def decode_records(records: bytes | None) -> list[tuple[Epoch, DecodedRecord]]:
     """``(batch leader epoch, record)`` for every record of the whole batches in ``records``.
 
-    Decoding stops at the first damaged batch: what came before it still counts, as a reader of
-    a torn log would see it.
+    Decoding stops at the first damaged batch (or one compressed with a codec glasskafka does
+    not read): what came before it still counts, as a reader of a torn log would see it.
     """
     decoded: list[tuple[Epoch, DecodedRecord]] = []
     data = records or b""
@@ -127,7 +128,7 @@ def decode_records(records: bytes | None) -> list[tuple[Epoch, DecodedRecord]]:
         for position, header in iter_batches(data):
             epoch = Epoch(header.partition_leader_epoch)
             decoded += [(epoch, record) for record in decode_batch(data, position).records]
-    except CorruptRecordError:
+    except (CorruptRecordError, UnsupportedCompressionError):
         pass
     return decoded
 
