@@ -16,8 +16,8 @@ are the application and its environment:
 * ``advance`` lets simulated time pass (heartbeats, rebalances, auto-commit answers).
 
 The members record their histories (``record_history``); after every step the history so far is
-judged by ``specs/delivery.py``: DELIV-1 (every record below the group's committed offset was
-processed by a member) and DELIV-10 (one owner per partition per generation).  The teeth are in
+judged by ``specs/delivery.py``: DELIV-19 (every record below the group's committed offset was
+processed by a member) and DELIV-21 (one owner per partition per generation).  The teeth are in
 ``test_consumer_teeth.py``.
 """
 
@@ -178,11 +178,11 @@ class ConsumerGroupMachine(RuleBasedStateMachine):
 
     @invariant()
     def at_least_once_per_group(self) -> None:
-        check("DELIV-1", at_least_once_per_group(self.log.history()))
+        check("DELIV-19", at_least_once_per_group(self.log.history()))
 
     @invariant()
     def one_owner_per_generation(self) -> None:
-        check("DELIV-10", one_owner_per_generation(self.log.history()))
+        check("DELIV-21", one_owner_per_generation(self.log.history()))
 
 
 TestConsumerGroupModel = ConsumerGroupMachine.TestCase

@@ -1,4 +1,4 @@
-"""Teeth for the consumer model suite: each consumer bug flag is caught by DELIV-1.
+"""Teeth for the consumer model suite: each consumer bug flag is caught by DELIV-19.
 
 * ``auto_commit_current_poll``: the auto-commit covers the records a poll is returning, before
   the application has processed them; a crash between poll and processing then leaves records
@@ -8,7 +8,7 @@
   it.
 
 Each runs :class:`~model_tests.test_consumer_model.ConsumerGroupMachine` with the flag on and
-asserts that Hypothesis finds the DELIV-1 violation; the control runs it with the flags off.
+asserts that Hypothesis finds the DELIV-19 violation; the control runs it with the flags off.
 Only the generate phase runs: finding the violation is the point.
 """
 
@@ -38,7 +38,7 @@ def test_consumer_suite_catches(flag: str) -> None:
     class BuggyMachine(ConsumerGroupMachine):
         bugs = BugFlags.only(flag)
 
-    with pytest.raises(AssertionError, match="DELIV-1"):
+    with pytest.raises(AssertionError, match="DELIV-19"):
         run_state_machine_as_test(BuggyMachine, settings=TEETH_SETTINGS)
 
 

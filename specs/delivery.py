@@ -16,34 +16,34 @@ OffsetFetch, usually after the final drain), else the last ``ok`` commit's; as i
 the next offset to read.  A record is *known* at an offset if an
 ``ok`` send was acknowledged there or any poll returned it there.
 
-* DELIV-1 At-least-once per group [group-undelivered].  In a group that commits after processing,
+* DELIV-19 At-least-once per group [group-undelivered].  In a group that commits after processing,
   every record known below ``C(g, p)`` was processed by some member of ``g``, at some time,
   across crashes and rebalances.
-* DELIV-2 At-most-once per group [group-redelivered].  In a group that commits before processing,
+* DELIV-20 At-most-once per group [group-redelivered].  In a group that commits before processing,
   no record is processed twice by its members.
-* DELIV-3 No acknowledged write lost [lost-write, unseen].  Every ``ok`` send is returned by
+* DELIV-5 No acknowledged write lost [lost-write, unseen].  Every ``ok`` send is returned by
   some ``ok`` poll at its acknowledged partition and offset (a complete final drain makes this
   decidable).
-* DELIV-4 No offset reused [inconsistent-offsets].  No offset of a partition is known with two
+* DELIV-1 No offset reused [inconsistent-offsets].  No offset of a partition is known with two
   different records.
-* DELIV-5 No record written twice [duplicate].  No record is known at two offsets of a partition.
-* DELIV-6 No read of a failed write [G1a].  No ``ok`` poll returns a record whose send definitely
+* DELIV-2 No record written twice [duplicate].  No record is known at two offsets of a partition.
+* DELIV-3 No read of a failed write [G1a].  No ``ok`` poll returns a record whose send definitely
   failed.
 * DELIV-7 Consumers read in log order [poll-skip, nonmonotonic-poll, int-poll-skip,
   int-nonmonotonic-poll].  Within one poll, consecutive records of a partition are neighbours in
   the partition's known log; between a process's polls of a partition in assign mode, the next
   poll starts right after where its last ``ok`` poll ended.
-* DELIV-8 A producer's sends land in order [nonmonotonic-send].  Each send of a process to a
+* DELIV-13 A producer's sends land in order [nonmonotonic-send].  Each send of a process to a
   partition lands after that process's previous send to it.
-* DELIV-9 No circular information flow [G1c-process].  Process order plus write-read edges (a send
+* DELIV-15 No circular information flow [G1c-process].  Process order plus write-read edges (a send
   precedes every ``ok`` poll that returned its record) form no cycle.
-* DELIV-10 One owner per partition per generation [group-double-owner].  No partition is owned by
+* DELIV-21 One owner per partition per generation [group-double-owner].  No partition is owned by
   two members of a group during one generation; a member owns a partition from its ``assigned``
   callback to its ``revoked`` or ``lost`` callback or its crash.
 
 These predicates are deliberately plain, written apart from the checker, so that the model tests
 can compare the two on every generated history.  Offsets stand in for dense positions here (the
-checker's dense order differs only where offsets conflict, which DELIV-4 already condemns).
+checker's dense order differs only where offsets conflict, which DELIV-1 already condemns).
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def _known(history: History) -> dict[Where, set[tuple[object, object]]]:
     return known
 
 
-@spec("DELIV-1", "At-least-once per group")
+@spec("DELIV-19", "At-least-once per group")
 def at_least_once_per_group(history: History) -> list[str]:
     """In a group that commits after processing, every record below the group's final committed
     offset of a partition was processed by some member of the group, across crashes and
@@ -171,7 +171,7 @@ def at_least_once_per_group(history: History) -> list[str]:
     return violations
 
 
-@spec("DELIV-2", "At-most-once per group")
+@spec("DELIV-20", "At-most-once per group")
 def at_most_once_per_group(history: History) -> list[str]:
     """In a group that commits before processing, no record is processed twice by its members."""
     delivery = _delivery(history)
@@ -191,7 +191,7 @@ def at_most_once_per_group(history: History) -> list[str]:
     return violations
 
 
-@spec("DELIV-3", "No acknowledged write lost")
+@spec("DELIV-5", "No acknowledged write lost")
 def acknowledged_writes_kept(history: History) -> list[str]:
     """Every acknowledged send is returned by some ok poll at its acknowledged partition and
     offset; a complete final drain makes this decidable."""
@@ -211,7 +211,7 @@ def acknowledged_writes_kept(history: History) -> list[str]:
     ]
 
 
-@spec("DELIV-4", "No offset reused")
+@spec("DELIV-1", "No offset reused")
 def no_offset_reuse(history: History) -> list[str]:
     """No offset of a partition is known to hold two different records."""
     return [
@@ -221,7 +221,7 @@ def no_offset_reuse(history: History) -> list[str]:
     ]
 
 
-@spec("DELIV-5", "No record written twice")
+@spec("DELIV-2", "No record written twice")
 def no_duplicate_records(history: History) -> list[str]:
     """No record is known at two different offsets of one partition."""
     offsets: dict[tuple[str, int, object, object], list[int]] = {}
@@ -235,7 +235,7 @@ def no_duplicate_records(history: History) -> list[str]:
     ]
 
 
-@spec("DELIV-6", "No read of a failed write")
+@spec("DELIV-3", "No read of a failed write")
 def no_read_of_failed_write(history: History) -> list[str]:
     """No ok poll returns a record whose send definitely failed."""
     failed = {
@@ -310,11 +310,11 @@ def consumers_read_in_order(history: History) -> list[str]:
     return violations
 
 
-@spec("DELIV-8", "A producer's sends land in order")
+@spec("DELIV-13", "A producer's sends land in order")
 def producer_sends_in_order(history: History) -> list[str]:
     """Each send of a process to a partition lands after that process's previous send to it."""
     known = _known(history)
-    # A record at an offset that holds two records has no position (DELIV-4 condemns it).
+    # A record at an offset that holds two records has no position (DELIV-1 condemns it).
     seen_at = {
         (r.topic, r.key, r.value): (r.partition, r.offset)
         for op in history.operations
@@ -349,7 +349,7 @@ def producer_sends_in_order(history: History) -> list[str]:
     return violations
 
 
-@spec("DELIV-9", "No circular information flow")
+@spec("DELIV-15", "No circular information flow")
 def no_circular_information_flow(history: History) -> list[str]:
     """Process order together with write-read edges (each send precedes every ok poll that
     returned its record) forms no cycle."""
@@ -379,7 +379,7 @@ def no_circular_information_flow(history: History) -> list[str]:
     return []
 
 
-@spec("DELIV-10", "One owner per partition per generation")
+@spec("DELIV-21", "One owner per partition per generation")
 def one_owner_per_generation(history: History) -> list[str]:
     """No partition is owned by two members of a group during one generation; a member owns a
     partition from its assigned callback until its revoked or lost callback or its crash."""

@@ -191,7 +191,7 @@ CATALOGUE: dict[str, BugInfo] = {
             summary="With enable.auto.commit the consumer commits the positions reached by the "
             "current poll, before the application has processed its records, instead of those "
             "of earlier polls; a crash between poll and processing then loses the records.",
-            breaks=("DELIV-1",),
+            breaks=("DELIV-19",),
             location="glasskafka/client/consumer.py",
             source="ConsumerCoordinator.poll calls maybeAutoCommitOffsetsAsync before the fetch "
             "(KafkaConsumer.poll); the course notes warn of committing before processing",
@@ -201,7 +201,7 @@ CATALOGUE: dict[str, BugInfo] = {
             summary="After a rebalance the consumer resumes a newly assigned partition at the "
             "committed offset plus one, treating the committed offset as the last record "
             "processed rather than the next one to read, so one record per handover is skipped.",
-            breaks=("DELIV-1",),
+            breaks=("DELIV-19",),
             location="glasskafka/client/offset_commit.py",
             source="Kafka's committed offset is the next offset to read (KafkaConsumer.commitSync "
             "javadoc: lastProcessedMessageOffset + 1); Maelstrom's kafka workload uses the other "

@@ -50,7 +50,7 @@ def test_a_bad_history_lists_kinds_with_ids_counts_and_lines(
     assert status == 1
     lines = out.splitlines()
     assert lines[1] == "verdict: invalid (anomalies found: lost-write (1), unseen (1))"
-    assert "lost-write [DELIV-3]: 1 fatal" in lines
+    assert "lost-write [DELIV-5]: 1 fatal" in lines
     assert any(line.startswith("  - t-0: value 'b'") and "[lines 2, 7]" in line for line in lines)
 
 

@@ -31,5 +31,5 @@ def test_the_fetch_settings_table_gives_the_real_defaults() -> None:
 
 def test_the_page_names_its_bug_flags_and_specs() -> None:
     text = PAGE.read_text(encoding="utf-8")
-    for name in ("auto_commit_current_poll", "resume_after_committed", "DELIV-1", "DELIV-10"):
+    for name in ("auto_commit_current_poll", "resume_after_committed", "DELIV-19", "DELIV-21"):
         assert name in text

@@ -21,7 +21,7 @@ The picture's path is checked before the history is read, so a typo in ``--pictu
 nothing.  The report is printed before the picture is drawn: a Graphviz failure still leaves the
 verdict on screen (and then exits 2).
 
-Spec IDs: DELIV-1 to DELIV-10, as the checker reports them.
+Spec IDs: every DELIV id of ``specs/delivery.py``, as the checker reports them.
 
 Simplified from Kafka: Kafka ships no such tool; Jepsen's checker runs inside a test, not as a
 command.

@@ -22,7 +22,7 @@ positions are auto-committed, so a crash redelivers at most what came after the 
 (at-least-once).  With ``record_history`` the node remembers what a client could observe
 (``consumer_events.py``) for ``glasskafka.history`` to judge.
 
-Spec IDs: DELIV-1 and DELIV-10 are the consumer's share.  The bug flag
+Spec IDs: DELIV-19 and DELIV-21 are the consumer's share.  The bug flag
 ``auto_commit_current_poll`` acts in :meth:`ConsumerNode._progress_poll`;
 ``resume_after_committed`` in ``offset_commit.py``.
 
@@ -582,7 +582,7 @@ class ConsumerNode(Node):
                 assert state.position is not None and state.position >= 0, f"{partition}: {state}"
         for completed in self.fetcher.buffered:
             assert completed.partition in self.subscriptions.assignment, (
-                f"DELIV-10: data buffered for {completed.partition}, which is not assigned"
+                f"DELIV-21: data buffered for {completed.partition}, which is not assigned"
             )
         assert self.call is None or self.result is None, "a call finished while another runs"
 

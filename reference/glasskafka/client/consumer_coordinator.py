@@ -32,7 +32,7 @@ of a rebalance, as this file takes them (``reference/clients-and-groups.md`` §1
 The node (``consumer.py``) carries requests out and hands answers back, through the small
 :class:`ConsumerHost` protocol; this file decides.
 
-Spec IDs: GROUP-2 and DELIV-10 (one owner per partition) rest on steps 2 and 5; DELIV-1 on the
+Spec IDs: GROUP-2 and DELIV-21 (one owner per partition) rest on steps 2 and 5; DELIV-19 on the
 pre-join commit.
 
 Simplified from Kafka: no static membership (KIP-345), no background heartbeat thread (heartbeats

@@ -16,7 +16,7 @@ can share them without importing each other:
   client-observable facts that ``glasskafka.history`` turns into a history and judges (the
   history package sits above the client layer, so the conversion happens on its side).
 
-Spec IDs: the events are the raw material of DELIV-1 and DELIV-10.
+Spec IDs: the events are the raw material of DELIV-19 and DELIV-21.
 
 Simplified from Kafka: records carry no leader epoch and no serialized sizes.
 """

@@ -31,7 +31,7 @@ the committed offset (OffsetFetch) and starts there, or, with none committed, re
 ``auto.offset.reset`` (``none`` makes the next poll raise).  The bug flag
 ``resume_after_committed`` acts in :func:`apply_committed`.
 
-Spec IDs: DELIV-1 (at-least-once per group) depends on committing only processed positions and
+Spec IDs: DELIV-19 (at-least-once per group) depends on committing only processed positions and
 resuming exactly at the committed offset.
 
 Simplified from Kafka: no leader epoch is committed or validated (KIP-320), no

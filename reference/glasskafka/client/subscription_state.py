@@ -23,7 +23,7 @@ The *position* is Kafka's: the next offset to read.  Positions advance only when
 positions are exactly what the application has been given, and what a commit of "the current
 positions" (``allConsumed``) commits.
 
-Spec IDs: DELIV-1 relies on positions meaning "next to read" (the committed offset is a
+Spec IDs: DELIV-19 relies on positions meaning "next to read" (the committed offset is a
 position).
 
 Simplified from Kafka: no pause/resume, no leader-epoch validation of positions (KIP-320), no

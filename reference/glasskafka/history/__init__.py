@@ -14,7 +14,7 @@ any system that speaks Kafka's protocol, real Kafka included.
 The package sits above ``sim`` and ``runtime`` in the layer table but imports neither: the
 simulated clients will write histories through :class:`HistoryRecorder` from the driver side.
 
-Spec IDs: DELIV-1 to DELIV-10 (``specs/delivery.py``).
+Spec IDs: every DELIV id of ``specs/delivery.py`` (``specs/delivery.py``).
 
 Simplified from Kafka: no transactions yet (KIP-98); see ``anomalies.py`` for the kinds that
 arrive with them.

@@ -17,7 +17,7 @@ Theory of operation
   from the sends that must have committed.
 * ``sessions``: each operation's consumer state (``sessions.py``).
 
-Spec IDs: the shared ground of DELIV-1 to DELIV-10.
+Spec IDs: the shared ground of every DELIV id of ``specs/delivery.py``.
 
 Simplified from Kafka: none of this exists in Kafka; it is the checker's reconstruction.
 """

@@ -18,7 +18,7 @@ the ``-realtime`` variants) cannot arise in a history without transactions, whos
 record each, so they are not listed; they arrive with transactions.  Jepsen's
 ``empty-transaction-graph`` becomes the checker's ``unknown`` verdict.
 
-Spec IDs: DELIV-1 to DELIV-10, one or more kinds each.
+Spec IDs: every DELIV id of ``specs/delivery.py``, one or more kinds each.
 
 Simplified from Kafka: nothing; these are observations of Kafka, not parts of it.
 """
@@ -62,33 +62,33 @@ class KindInfo:
 
 KINDS: dict[Kind, KindInfo] = {
     Kind.GROUP_UNDELIVERED: KindInfo(
-        spec_id="DELIV-1",
+        spec_id="DELIV-19",
         meaning="a record below an at-least-once group's committed offset was never processed"
         " by a member of the group",
     ),
     Kind.GROUP_REDELIVERED: KindInfo(
-        spec_id="DELIV-2",
+        spec_id="DELIV-20",
         meaning="a record was processed more than once by one group (an error only where the"
         " group promises at-most-once)",
     ),
     Kind.LOST_WRITE: KindInfo(
-        spec_id="DELIV-3",
+        spec_id="DELIV-5",
         meaning="an acknowledged write was skipped by every reader, though later writes were read",
     ),
     Kind.UNSEEN: KindInfo(
-        spec_id="DELIV-3",
+        spec_id="DELIV-5",
         meaning="an acknowledged write was never returned by any poll",
     ),
     Kind.INCONSISTENT_OFFSETS: KindInfo(
-        spec_id="DELIV-4",
+        spec_id="DELIV-1",
         meaning="one offset of a partition held two different records",
     ),
     Kind.DUPLICATE: KindInfo(
-        spec_id="DELIV-5",
+        spec_id="DELIV-2",
         meaning="one record sits at two or more offsets of a partition",
     ),
     Kind.G1A: KindInfo(
-        spec_id="DELIV-6",
+        spec_id="DELIV-3",
         meaning="a poll returned a record whose send definitely failed (an aborted read)",
     ),
     Kind.POLL_SKIP: KindInfo(
@@ -110,16 +110,16 @@ KINDS: dict[Kind, KindInfo] = {
         meaning="one poll returned a partition's records out of log order, or one twice",
     ),
     Kind.NONMONOTONIC_SEND: KindInfo(
-        spec_id="DELIV-8",
+        spec_id="DELIV-13",
         meaning="a process's send landed at or before its previous send to the same partition",
     ),
     Kind.G1C_PROCESS: KindInfo(
-        spec_id="DELIV-9",
+        spec_id="DELIV-15",
         meaning="circular information flow: following process order and write-read edges"
         " leads back to the start, so some read saw a write from its own future",
     ),
     Kind.GROUP_DOUBLE_OWNER: KindInfo(
-        spec_id="DELIV-10",
+        spec_id="DELIV-21",
         meaning="two members of a group owned the same partition in the same generation",
     ),
 }

@@ -13,14 +13,14 @@ may have several sends in flight; sends are recorded in call order, so a send's 
 the previous operation's start.  Take a send's start and any other operation's end as its moment:
 a process-order edge goes from one moment to a later one, and so does a wr edge, because a
 record cannot be returned before its send began.  So a cycle is impossible in a correct system,
-and finding one (``G1c-process``, DELIV-9) means some read saw a write from its own future:
+and finding one (``G1c-process``, DELIV-15) means some read saw a write from its own future:
 a broker that served an unwritten record, or a recorder that wrote lines out of order.
 
 Cycles are found as strongly connected components (Tarjan's algorithm, iterative so deep
 histories cannot overflow Python's stack); each component with more than one operation is one
 case, reported with one concrete cycle through it (a breadth-first search).
 
-Spec IDs: DELIV-9.
+Spec IDs: DELIV-15.
 
 Simplified from Kafka: no ``ww`` (write-write) or ``rw`` edges and no real-time order.  ``ww``
 cycles (Jepsen's ``G0``) are allowed for Kafka anyway, per-process ``ww`` order is checked by
@@ -129,7 +129,7 @@ def _cycle_through(graph: Graph, component: list[int]) -> list[int]:
 
 
 def g1c_process(analysis: Analysis) -> list[Case]:
-    """Cycles of process-order and wr edges: reads of writes from the future (DELIV-9)."""
+    """Cycles of process-order and wr edges: reads of writes from the future (DELIV-15)."""
     graph, kinds = dependency_graph(analysis)
     cases = []
     for component in strongly_connected(graph, len(analysis.history.operations)):

@@ -6,17 +6,17 @@ Jepsen's checker follows processes, not groups, and its final drain seeks to the
 commit that skips a record or a partition given to two members passes it unnoticed
 (``reference/delivery-semantics.md`` §7).  glasskafka adds three checks per group ``g``:
 
-* ``group-undelivered`` (DELIV-1, at-least-once).  Let ``C`` be ``g``'s committed offset for a
+* ``group-undelivered`` (DELIV-19, at-least-once).  Let ``C`` be ``g``'s committed offset for a
   partition at the end of the history: the last ``committed`` line for it (an OffsetFetch after
   the drain), else the last ``ok`` commit.  Kafka's meaning: the next offset to read.  Every
   offset below ``C`` at which the inferred log holds a record must have been *processed* by a
   member of ``g`` in subscribe mode, at some time, by some member, across crashes and rebalances.
   Assign-mode reads (the final drain among them) never count.  Only for groups that promise
   at-least-once, i.e. commit after processing; an at-most-once group may lose records.
-* ``group-redelivered`` (DELIV-2, at-most-once).  A record processed twice by members of ``g``.
+* ``group-redelivered`` (DELIV-20, at-most-once).  A record processed twice by members of ``g``.
   An error in a group that promises at-most-once (commit before processing); in an at-least-once
   group the same cases are reported as allowed, the measure of its redelivery.
-* ``group-double-owner`` (DELIV-10).  Two members owned one partition during the same generation,
+* ``group-double-owner`` (DELIV-21).  Two members owned one partition during the same generation,
   by their rebalance callbacks (``assigned`` adds, ``revoked``/``lost`` remove, a crash clears).
   Ownership *during* a generation counts partitions held at any point of it, so cooperative
   rebalancing (KIP-429), where a member keeps partitions across generations, is judged right.
@@ -26,7 +26,7 @@ commit that skips a record or a partition given to two members passes it unnotic
 guarantees are about the application's work, and a poll's records can be lost between the poll
 and that work (a crash after an early commit is exactly the at-least-once bug).
 
-Spec IDs: DELIV-1, DELIV-2, DELIV-10.
+Spec IDs: DELIV-19, DELIV-20, DELIV-21.
 
 Simplified from Kafka: offsets below the log start offset (deleted by retention) and aborted
 transactional records are not excluded, because the history does not record them yet.
@@ -126,7 +126,7 @@ def final_commits(analysis: Analysis) -> list[FinalCommit]:
 
 
 def undelivered(analysis: Analysis) -> list[Case]:
-    """Records below an at-least-once group's committed offset that it never processed (DELIV-1)."""
+    """Records below an at-least-once group's committed offset that it never processed (DELIV-19)."""
     delivery = group_delivery(analysis.history)
     processed = deliveries(analysis)
     cases = []
@@ -156,7 +156,7 @@ def undelivered(analysis: Analysis) -> list[Case]:
 
 
 def redelivered(analysis: Analysis) -> list[Case]:
-    """Records a group processed more than once; fatal for at-most-once groups (DELIV-2)."""
+    """Records a group processed more than once; fatal for at-most-once groups (DELIV-20)."""
     delivery = group_delivery(analysis.history)
     cases = []
     for group, processed in sorted(deliveries(analysis).items()):
@@ -180,7 +180,7 @@ def redelivered(analysis: Analysis) -> list[Case]:
 
 
 def double_owners(analysis: Analysis) -> list[Case]:
-    """Partitions owned by two members of a group in one generation (DELIV-10)."""
+    """Partitions owned by two members of a group in one generation (DELIV-21)."""
     owned: dict[int, set[TopicPartition]] = {}
     # (group, generation) -> process -> (partitions owned during it, line of the last callback)
     during: dict[tuple[str, int], dict[int, tuple[set[TopicPartition], int]]] = {}

@@ -17,7 +17,7 @@ judging it (``reference/delivery-semantics.md`` §5).  glasskafka computes these
   last one: the poll's time minus the first time the next offset was known to exist.  The worst
   per process and partition is kept.  Lines carry the time an operation *completed*, so the bound
   is loose by the length of the poll itself (Jepsen uses the invocation time).
-* **Committed offsets**: each group's final committed offset per partition, the ``C`` of DELIV-1.
+* **Committed offsets**: each group's final committed offset per partition, the ``C`` of DELIV-19.
 
 Spec IDs: none; nothing here is an invariant.
 

@@ -11,7 +11,7 @@ When several things happened at one offset the worst wins, in the order of :clas
 a reused offset, a read of a failed write, an acknowledged write never seen, a record written
 twice, a record a group skipped or processed twice, and finally the good cases.
 
-Spec IDs: shows DELIV-1 to DELIV-6 per offset.
+Spec IDs: shows DELIV-1, 2, 3, 5, 19 and 20 per offset.
 
 Simplified from Kafka: nothing; Kafka's own view is ``kafka-dump-log.sh`` over the real files.
 """

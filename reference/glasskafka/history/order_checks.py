@@ -15,7 +15,7 @@ error.  Definitions follow Jepsen's ``kafka.clj`` and ``reference/delivery-seman
   one past / at or before where its last ``ok`` poll of that partition ended.  Only ``ok`` polls
   move the "last read" mark, but polls of every outcome are compared against it.  Errors in assign
   mode; *allowed* in subscribe mode, where the group may move partitions between polls.
-* ``nonmonotonic-send`` (DELIV-8): a process's send (``ok`` or ``unknown``) lands at or before
+* ``nonmonotonic-send`` (DELIV-13): a process's send (``ok`` or ``unknown``) lands at or before
   its previous send to the same partition.  Skips between sends are not errors: other producers
   write too.
 
@@ -23,7 +23,7 @@ Tracking restarts when the partitions change: ``assign`` or ``subscribe`` taking
 partitions still in the new set; a ``revoked``, ``lost`` or ``assigned`` callback forgets those
 partitions (the consumer resumes from the committed offset); ``crash`` and ``restart`` forget all.
 
-Spec IDs: DELIV-7, DELIV-8.
+Spec IDs: DELIV-7, DELIV-13.
 
 Simplified from Kafka: Jepsen also forgets a process's *send* marks on ``assign``/``subscribe``,
 because its clients pair one producer with one consumer; a Kafka producer's order does not depend
@@ -151,7 +151,7 @@ def poll_order(analysis: Analysis) -> list[Case]:
 
 
 def send_order(analysis: Analysis) -> list[Case]:
-    """A process's sends to one partition landing at or before its previous one (DELIV-8)."""
+    """A process's sends to one partition landing at or before its previous one (DELIV-13)."""
     cases = []
     # process -> partition -> (position of its last send there, that send's dense index)
     last_sent: dict[int, dict[TopicPartition, tuple[int, int | None]]] = {}

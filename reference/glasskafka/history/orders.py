@@ -11,7 +11,7 @@ The checker never reads a broker's log; it rebuilds each partition's log from th
    happened*: an ``ok`` send at its acknowledged offset, or an ``unknown`` send that named an
    offset and whose value some ``ok`` poll returned.  ``error`` sends add nothing.
 2. **The log** maps each offset to the writes seen there.  Two or more at one offset is the
-   ``inconsistent-offsets`` anomaly (DELIV-4).
+   ``inconsistent-offsets`` anomaly (DELIV-1).
 3. **The dense order** drops offsets nobody saw (control batches, aborted or compacted records,
    gaps) and keeps one write per offset: the first seen, in history order.  ``by_index`` lists
    them, ``index_at`` maps an offset to its dense index and ``index_of`` a write to its first.
@@ -26,7 +26,7 @@ Everything is sparse: offsets are sorted keys, never array positions, so a histo
 near 2**63 costs no more than one with small offsets (Maelstrom's checker once stalled on sparse
 offsets, jepsen-io/maelstrom#51).
 
-Spec IDs: the order every DELIV-n check that compares positions relies on (DELIV-3, 4, 5, 7, 8).
+Spec IDs: the order every DELIV-n check that compares positions relies on (DELIV-1, 2, 5, 7, 13).
 
 Simplified from Kafka: none; Kafka does not infer orders, it has them.  A write is identified by
 its ``(key, value)`` within the partition, since the history format makes values unique.
@@ -83,7 +83,7 @@ class VersionOrder:
 def build_order(partition: TopicPartition, seen: Iterable[tuple[Offset, Write]]) -> VersionOrder:
     """Build the version order of ``partition`` from ``(offset, write)`` evidence in history order.
 
-    Invariants: DELIV-4 (conflicts are kept, not resolved, so the check can see them).
+    Invariants: DELIV-1 (conflicts are kept, not resolved, so the check can see them).
     """
     raw: dict[Offset, list[Write]] = {}
     for offset, write in seen:

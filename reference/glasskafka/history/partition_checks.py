@@ -6,23 +6,23 @@ These five checks read the version orders of ``orders.py`` and the reads and wri
 ``analysis.py`` (definitions from ``reference/delivery-semantics.md`` §4 and Jepsen's
 ``jepsen/src/jepsen/tests/kafka.clj``):
 
-* ``inconsistent-offsets`` (DELIV-4): an offset of the inferred log holds two or more writes.
+* ``inconsistent-offsets`` (DELIV-1): an offset of the inferred log holds two or more writes.
   Evidence is every poll (any outcome) and every send that must have happened.
-* ``duplicate`` (DELIV-5): one write sits at two or more offsets.  Producers never re-send a value
+* ``duplicate`` (DELIV-2): one write sits at two or more offsets.  Producers never re-send a value
   themselves in a history (``validate.py``), so a second copy is the broker's or the producer
   library's doing, e.g. a retried batch without idempotence.
-* ``G1a`` (DELIV-6): an ``ok`` poll returned a write whose send *definitely* failed.
-* ``lost-write`` (DELIV-3): let ``b`` be the largest first index of any write that ``ok`` polls
+* ``G1a`` (DELIV-3): an ``ok`` poll returned a write whose send *definitely* failed.
+* ``lost-write`` (DELIV-5): let ``b`` be the largest first index of any write that ``ok`` polls
   returned.  Every write whose *last* index is at most ``b`` was below something a reader saw, so
   some reader should have returned it; those none did, and whose send must have happened, are lost.
   Using first and last indices keeps this conservative when offsets conflict.
-* ``unseen`` (DELIV-3): an ``ok`` send that no ``ok`` poll ever returned.  Loss cannot be told
+* ``unseen`` (DELIV-5): an ``ok`` send that no ``ok`` poll ever returned.  Loss cannot be told
   from delay here, which is why a history should end with a final drain: a fresh consumer that
   assigns every partition, seeks to the beginning and polls to the end.
 
 Only ``ok`` polls count as having *observed* a write (G1a, lost-write, unseen), as in Jepsen.
 
-Spec IDs: DELIV-3, DELIV-4, DELIV-5, DELIV-6.
+Spec IDs: DELIV-5, DELIV-1, DELIV-2, DELIV-3.
 
 Simplified from Kafka: nothing; these check Kafka's promises, they do not implement them.
 """
@@ -66,7 +66,7 @@ def _seen_at(analysis: Analysis) -> dict[tuple[TopicPartition, Offset, Write], l
 
 
 def inconsistent_offsets(analysis: Analysis) -> list[Case]:
-    """Offsets that held two or more different writes (DELIV-4)."""
+    """Offsets that held two or more different writes (DELIV-1)."""
     seen = _seen_at(analysis)
     cases = []
     for tp, order in analysis.orders.items():
@@ -90,7 +90,7 @@ def inconsistent_offsets(analysis: Analysis) -> list[Case]:
 
 
 def duplicates(analysis: Analysis) -> list[Case]:
-    """Writes found at two or more offsets of one partition (DELIV-5)."""
+    """Writes found at two or more offsets of one partition (DELIV-2)."""
     seen = _seen_at(analysis)
     cases = []
     for tp, order in analysis.orders.items():
@@ -117,7 +117,7 @@ def duplicates(analysis: Analysis) -> list[Case]:
 
 
 def g1a(analysis: Analysis) -> list[Case]:
-    """Ok polls that returned a write whose send definitely failed (DELIV-6)."""
+    """Ok polls that returned a write whose send definitely failed (DELIV-3)."""
     cases = []
     for tp, readers in analysis.ok_readers.items():
         for write, positions in readers.items():
@@ -153,7 +153,7 @@ def _records(analysis: Analysis, position: int) -> tuple[Record, ...]:
 
 
 def lost_writes(analysis: Analysis) -> list[Case]:
-    """Writes below what readers saw that no reader returned, though they happened (DELIV-3)."""
+    """Writes below what readers saw that no reader returned, though they happened (DELIV-5)."""
     cases = []
     for tp, order in analysis.orders.items():
         read = analysis.ok_readers.get(tp, {})
@@ -196,7 +196,7 @@ def _reader_at(
 
 
 def unseen(analysis: Analysis) -> list[Case]:
-    """Acknowledged sends that no ok poll ever returned (DELIV-3)."""
+    """Acknowledged sends that no ok poll ever returned (DELIV-5)."""
     cases = []
     for position in sorted(analysis.writer_of.values()):
         send = analysis.send_at(position)

@@ -8,7 +8,7 @@ informational outputs.  :func:`report_json` gives the same content as a JSON-rea
 with a stable shape, documented in ``docs/concepts/history-checker.md``.  Both are pure functions
 of the report, so the same history always prints the same bytes.
 
-Spec IDs: shows DELIV-1 to DELIV-10 beside the kinds that break them.
+Spec IDs: shows every DELIV id of ``specs/delivery.py`` beside the kinds that break them.
 
 Simplified from Kafka: nothing; Kafka has no such report.  Jepsen's is an EDN map with similar
 content (``:bad-error-types``, ``:error-types`` and one entry per kind).

@@ -17,7 +17,7 @@ the current set when they complete ``ok`` or ``unknown`` (an ``error`` changes n
 ``crash`` ends everything; a ``restart`` begins a fresh client that is neither assigned nor
 subscribed.  :func:`sessions` computes the state in force for every operation, in one pass.
 
-Spec IDs: DELIV-1, DELIV-2 (membership), DELIV-7 (which comparisons are errors).
+Spec IDs: DELIV-19, DELIV-20 (membership), DELIV-7 (which comparisons are errors).
 
 Simplified from Kafka: a consumer may in fact commit offsets for a group while in assign mode;
 such a consumer is not a *member*, and the group checks treat it so, as Kafka's coordinator does.

@@ -22,7 +22,7 @@ millions still draws a readable picture.  :func:`history_picture` returns a
 ``graphviz.Digraph`` (its ``source`` is DOT text, no Graphviz needed); :func:`write_picture`
 writes ``.dot`` text or renders ``.svg`` / ``.png`` with Graphviz's ``dot``.
 
-Spec IDs: shows DELIV-1 to DELIV-6 per offset.
+Spec IDs: shows DELIV-1, 2, 3, 5, 19 and 20 per offset.
 
 Simplified from Kafka: Kafka has no pictures; Jepsen's draws one row per operation, this one
 row per partition, which fits a slide.
