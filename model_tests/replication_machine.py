@@ -51,7 +51,7 @@ from hypothesis.stateful import (
 from model_tests.replication_bench import STATE_SPECS, ReplicationBench, ReplicationConfig
 from specs.catalogue import check
 
-__all__ = ["BROKERS", "ReplicationMachine"]
+__all__ = ["BROKERS", "PICKS", "RUN_MS", "ReplicationMachine"]
 
 BROKERS = st.sampled_from([1, 2, 3])
 PICKS = st.integers(min_value=0, max_value=15)

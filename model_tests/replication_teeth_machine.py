@@ -90,7 +90,7 @@ class TeethMachine(ReplicationMachine):
     def await_leader(self) -> None:
         self.bench.run_until(lambda: self._leader() is not None, deadline_ms=15_000)
 
-    def start_cluster(self, seed: int) -> None:  # no longer an initialize rule here
+    def start_cluster(self, seed: int) -> None:  # a plain method here: the rule below starts
         self.start(seed)
 
     @initialize(
