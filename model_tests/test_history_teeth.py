@@ -67,7 +67,9 @@ def test_fault_is_found(
 
 
 def test_every_spec_and_fault_has_teeth() -> None:
-    assert {spec_id for _, spec_id, _, _ in TEETH} == {f"DELIV-{n}" for n in (1, 2, 3, 5, 7, 13, 15, 19, 20, 21)}
+    assert {spec_id for _, spec_id, _, _ in TEETH} == {
+        f"DELIV-{n}" for n in (1, 2, 3, 5, 7, 13, 15, 19, 20, 21)
+    }
     assert {fault for fault, _, _, _ in TEETH} == set(Fault)
 
 

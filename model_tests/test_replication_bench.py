@@ -66,11 +66,15 @@ def test_collecting_mode_records_every_violation_and_carries_on() -> None:
     assert bench.inputs_checked > 100, "the run went on to the end"
 
 
-def test_isolate_and_heal_keep_their_books() -> None:
+def test_heal_waits_for_the_cut_off_sessions_to_expire() -> None:
     bench = ReplicationBench(ReplicationConfig(), seed=1)
+    cut_at = bench.now_ms
     bench.isolate(2)
     bench.isolate(3)
     assert bench.isolated == {2, 3}
     bench.heal()
     assert bench.isolated == set()
-    assert bench.cluster.server.znode("/brokers/ids/2") is None or bench.is_up(2)
+    assert bench.now_ms - cut_at >= 6_000, "the sessions (6 s) expired before the heal"
+    bench.run_for(10_000)
+    server = bench.cluster.server
+    assert all(server.znode(f"/brokers/ids/{b}") is not None for b in (2, 3)), "registered again"

@@ -126,7 +126,7 @@ def final_commits(analysis: Analysis) -> list[FinalCommit]:
 
 
 def undelivered(analysis: Analysis) -> list[Case]:
-    """Records below an at-least-once group's committed offset that it never processed (DELIV-19)."""
+    """Records below an at-least-once group's committed offset it never processed (DELIV-19)."""
     delivery = group_delivery(analysis.history)
     processed = deliveries(analysis)
     cases = []

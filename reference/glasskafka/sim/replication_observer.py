@@ -137,6 +137,14 @@ def acks_of(acks: int) -> Acks:
     return Acks.ZERO if acks == 0 else Acks.ONE if acks == 1 else Acks.ALL
 
 
+def _error(code: int) -> ErrorCode:
+    """The error an answer carries; a code Kafka does not define counts as an unknown error."""
+    try:
+        return ErrorCode(code)
+    except ValueError:
+        return ErrorCode.UNKNOWN_SERVER_ERROR
+
+
 def _ids(records: bytes | None) -> tuple[str, ...]:
     return tuple(record_id(record) for _, record in decode_records(records))
 
@@ -284,7 +292,7 @@ class ReplicationObserver:
                 for t in topics:
                     for p in t.partition_responses:
                         tp = (TopicName(t.name), PartitionId(p.index))
-                        self._record_answer(tp, produce, ErrorCode(p.error_code), p.base_offset)
+                        self._record_answer(tp, produce, _error(p.error_code), p.base_offset)
             case FetchResponse(responses=topics) if key in self._fetches:
                 offsets = self._fetches.pop(key)
                 for fetched in topics:
