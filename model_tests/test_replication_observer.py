@@ -15,14 +15,19 @@ import copy
 
 import pytest
 from glasskafka.errors import ErrorCode, GlassKafkaError
-from glasskafka.ids import BrokerId, NodeId
+from glasskafka.ids import BrokerId, Millis, NodeId
+from glasskafka.protocol import envelope
+from glasskafka.protocol.envelope import KafkaResponse
 from glasskafka.protocol.messages.produce import (
     PartitionProduceData,
+    PartitionProduceResponse,
     ProduceRequest,
+    ProduceResponse,
     TopicProduceData,
+    TopicProduceResponse,
 )
 from glasskafka.records import Record, encode_batch
-from glasskafka.sim import disk_image
+from glasskafka.sim import Delivered, Sent, disk_image
 from glasskafka.sim.kafka_cluster import KafkaCluster, ScriptedClient
 from glasskafka.sim.kafka_snapshot import Acks, FetchHandled, ProduceHandled
 from glasskafka.sim.replication_observer import ReplicationObserver, acks_of
@@ -217,3 +222,31 @@ def test_misuse_of_the_observer_is_refused_with_a_clear_error() -> None:
     observer.attach(kafka.sim)
     with pytest.raises(GlassKafkaError, match="already attached"):
         observer.attach(kafka.sim)
+
+
+def test_an_answer_with_an_unknown_error_code_or_for_no_request_is_handled(
+    cluster: tuple[KafkaCluster, ReplicationObserver],
+) -> None:
+    kafka, observer = cluster
+    client, broker = NodeId("evil-client"), NodeId("broker-1")
+    request = envelope.request(_produce_body(encode_batch([Record(value=b"q")])), correlation_id=9)
+    observer(Sent(time_ms=Millis(0), sender=client, receiver=broker, sequence=1, message=request))
+    answer = ProduceResponse(
+        responses=(
+            TopicProduceResponse(
+                name=TOPIC,
+                partition_responses=(
+                    PartitionProduceResponse(index=0, error_code=12345, base_offset=-1),
+                ),
+            ),
+        )
+    )
+    for correlation_id in (9, 9, 77):  # the answer, the same again, one nobody asked for
+        response = KafkaResponse(correlation_id=correlation_id, body=answer)
+        observer(
+            Delivered(
+                time_ms=Millis(0), sender=broker, receiver=client, sequence=2, message=response
+            )
+        )
+    ghost = observer.snapshot().partitions[0].ghost
+    assert ghost.nacked == (("q", ErrorCode.UNKNOWN_SERVER_ERROR),)
