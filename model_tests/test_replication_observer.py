@@ -227,7 +227,7 @@ def test_misuse_of_the_observer_is_refused_with_a_clear_error() -> None:
 def test_an_answer_with_an_unknown_error_code_or_for_no_request_is_handled(
     cluster: tuple[KafkaCluster, ReplicationObserver],
 ) -> None:
-    kafka, observer = cluster
+    _, observer = cluster
     client, broker = NodeId("evil-client"), NodeId("broker-1")
     request = envelope.request(_produce_body(encode_batch([Record(value=b"q")])), correlation_id=9)
     observer(Sent(time_ms=Millis(0), sender=client, receiver=broker, sequence=1, message=request))
