@@ -199,6 +199,7 @@ class ReplicationBench:
     """The snapshot after the latest input or fault."""
     isolated: set[int] = field(default_factory=set)
     """Brokers cut off from every other node by :meth:`isolate`, until :meth:`heal`."""
+    _cut_sessions: dict[int, int] = field(default_factory=dict)
     strict: bool = True
     """Raise at the first violation (model tests), or collect them all (replays, tutorials)."""
     violations: dict[str, list[str]] = field(default_factory=dict)
@@ -434,14 +435,18 @@ class ReplicationBench:
     def isolate(self, *brokers: int) -> None:
         """Cut each of ``brokers`` off from every other node (a network partition); a new call
         adds to the brokers already cut off."""
+        for broker in brokers:
+            if self.is_up(broker) and broker not in self.isolated:
+                self._cut_sessions[broker] = self.cluster.broker(broker).client.session_id
         self.isolated |= set(brokers)
         groups = [[str(self.cluster.node_of(b))] for b in sorted(self.isolated)]
         self.cluster.partition(*groups)
         self.resync()
 
-    def heal(self, *, deadline_ms: int = 30_000) -> None:
-        """Remove the partition -- once every running broker that was cut off has lost its
-        coordination session -- and run until those brokers have registered again.
+    def heal(self, *, deadline_ms: int = 30_000) -> bool:
+        """Remove the partition -- once the coordination service has expired the session of
+        every broker that was cut off -- and run until those brokers have registered again.
+        Returns whether every such session expired in time.
 
         A session that resumes after a short cut would have to be told of the watch events it
         missed, as ZooKeeper's client does on reconnecting (``SetWatches``); glasskafka's
@@ -452,33 +457,35 @@ class ReplicationBench:
         The bench therefore lets a cut last until the session expired and lets the cut-off
         brokers come back before anything else happens.
         """
-        waiting = [b for b in sorted(self.isolated) if self.is_up(b)]
         server = self.cluster.server
-        paths = [f"/brokers/ids/{b}" for b in waiting]
-        self.run_until(lambda: all(server.znode(p) is None for p in paths), deadline_ms=deadline_ms)
+        cut = dict(self._cut_sessions)
+
+        def expired() -> bool:
+            live = set(server.live_sessions())
+            return all(not self.is_up(b) or session not in live for b, session in cut.items())
+
+        gone = self.run_until(expired, deadline_ms=deadline_ms)
         self.isolated.clear()
+        self._cut_sessions.clear()
         self.cluster.heal()
         self.resync()
         # Registered again means: a new session, so the broker knows the old one expired.
         self.run_until(
-            lambda: all(not self.is_up(b) or server.znode(f"/brokers/ids/{b}") for b in waiting),
+            lambda: all(not self.is_up(b) or server.znode(f"/brokers/ids/{b}") for b in cut),
             deadline_ms=deadline_ms,
         )
+        return gone
 
     def expire_session(self, broker: int, *, deadline_ms: int = 30_000) -> bool:
         """Cut ``broker`` off until the coordination service expires its session, then heal.
 
-        Returns whether its registration went within ``deadline_ms``.
+        Returns whether the session expired within ``deadline_ms`` (``False`` for a broker that
+        is down: it has no session to expire).
         """
         if not self.is_up(broker):
             return False
         self.isolate(broker)
-        path = f"/brokers/ids/{broker}"
-        gone = self.run_until(
-            lambda: self.cluster.server.znode(path) is None, deadline_ms=deadline_ms
-        )
-        self.heal()
-        return gone
+        return self.heal(deadline_ms=deadline_ms)
 
     def settle(self, *, budget_ms: int = SETTLE_MS) -> None:
         """The liveness phase: heal, restart every crashed broker, run a fair schedule for

@@ -347,8 +347,12 @@ def _gate_problems(
     who = f"leader {leader.broker_id}"
     problems = []
     if isinstance(event, ProduceHandled):
-        # Kafka checks the ISR size when the request arrives (Partition.appendRecordsToLeader).
+        # Kafka checks the ISR size when the request arrives (Partition.appendRecordsToLeader),
+        # after the leadership check: a broker that does not lead answers NOT_LEADER_OR_FOLLOWER
+        # whatever it believes about the ISR.
         if event.acks is not Acks.ALL or len(leader.isr) >= minimum:
+            return []
+        if not leader.is_presumed_leader:
             return []
         if event.error is not ErrorCode.NOT_ENOUGH_REPLICAS:
             problems.append(

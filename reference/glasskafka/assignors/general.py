@@ -197,7 +197,11 @@ class _GeneralBuilder:
         self.by_size.remove(old)
         self.by_size.remove(new)
         self.movements.move(to_move, old, new)
-        self.current[old].remove(to_move)
+        if to_move in self.current[old]:
+            # Java's List.remove(Object) quietly does nothing when the element is absent; with
+            # valid input it is always present, but under the bug flag assign_partition_twice a
+            # partition sits in two members' lists and the bookkeeping can disagree.
+            self.current[old].remove(to_move)
         self.current[new].append(to_move)
         self.holder[to_move] = new
         self.by_size.add(new)
