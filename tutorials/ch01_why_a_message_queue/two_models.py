@@ -17,7 +17,7 @@ them, as chapter 3 explains producers may).  Then:
 Spec IDs: none (a demonstration).
 
 Simplified from Kafka: here the script gives each member its partitions and keeps each group's
-positions.  In Kafka a group's coordinator and assignor share out the partitions (chapter 7 and
+positions.  In Kafka a group's coordinator and assignor share out the partitions (chapter 9 and
 the consumer-group chapter), and the group commits its positions to ``__consumer_offsets``.
 """
 

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m tutorials.ch07_assignment_strategies.draw_assignments range > range.dot
+    python -m tutorials.ch09_assignment_strategies.draw_assignments range > range.dot
     dot -Tsvg range.dot > range.svg          # needs Graphviz
 
 The argument names a figure (``--list`` prints them).  The chapter shows the ``.dot`` files kept
@@ -23,12 +23,12 @@ from collections.abc import Callable
 from glasskafka.assignors import AssignmentStrategy, assign
 from glasskafka.viz.assignment import assignment_dot, rebalance_dot
 
-from tutorials.ch07_assignment_strategies.common import (
+from tutorials.ch09_assignment_strategies.common import (
     course_counts,
     members,
     rebalance,
 )
-from tutorials.ch07_assignment_strategies.rebalances import cooperative_join
+from tutorials.ch09_assignment_strategies.rebalances import cooperative_join
 
 __all__ = ["FIGURES", "main"]
 

@@ -1,7 +1,7 @@
-"""Chapter 7's scripts run, print what the chapter says they print, and the pictures are current.
+"""Chapter 9's scripts run, print what the chapter says they print, and the pictures are current.
 
 Each script runs as a student would run it, from the repository root
-(``python -m tutorials.ch07_assignment_strategies.<name>``).  Every listing in ``chapter.md``
+(``python -m tutorials.ch09_assignment_strategies.<name>``).  Every listing in ``chapter.md``
 that follows a ``% output: <name>`` line must appear in that script's output, its lines in the
 listing's order, so the text cannot drift from the code.  Every ``{graphviz}`` file the chapter
 shows must be exactly what ``draw_assignments`` prints for it, and must render.
@@ -25,7 +25,7 @@ from model_tests.support import require_tool
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch07_assignment_strategies"
+PACKAGE = "tutorials.ch09_assignment_strategies"
 
 
 def run(name: str, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:

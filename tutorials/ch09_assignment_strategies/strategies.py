@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m tutorials.ch07_assignment_strategies.strategies
+    python -m tutorials.ch09_assignment_strategies.strategies
 
 It prints each strategy's assignment of the course's topic (8 partitions, consumers C0-C2), then
 two groups where the strategies disagree: two topics of 3 partitions (range gives the first
@@ -20,7 +20,7 @@ from __future__ import annotations
 from glasskafka.assignors import AssignmentStrategy, Subscription, assign, partition_counts
 from glasskafka.ids import MemberId
 
-from tutorials.ch07_assignment_strategies.common import course_counts, members, show
+from tutorials.ch09_assignment_strategies.common import course_counts, members, show
 
 __all__ = ["main"]
 

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m tutorials.ch07_assignment_strategies.rebalances
+    python -m tutorials.ch09_assignment_strategies.rebalances
 
 The group starts as the course's: one topic of 8 partitions, consumers C0, C1, C2, assigned in
 generation 1.  Then C1 leaves, and separately C3 joins; for each strategy the script prints the
@@ -20,7 +20,7 @@ from __future__ import annotations
 from glasskafka.assignors import AssignmentStrategy, assign
 from glasskafka.ids import MemberId
 
-from tutorials.ch07_assignment_strategies.common import (
+from tutorials.ch09_assignment_strategies.common import (
     Plan,
     course_counts,
     members,

@@ -1,4 +1,4 @@
-"""Shared pieces of chapter 7: the course's group, and how to print an assignment.
+"""Shared pieces of chapter 9: the course's group, and how to print an assignment.
 
 The course's figures show one topic with 8 partitions read by consumers C0, C1 and C2.  The
 helpers here build that group's subscriptions, run a strategy (feeding the sticky assignors what
