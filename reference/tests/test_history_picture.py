@@ -94,3 +94,4 @@ def test_the_picture_renders(tmp_path: pathlib.Path) -> None:
     write_picture(history_picture(history, check_history(history)), tmp_path / "x.svg")
     svg = (tmp_path / "x.svg").read_text(encoding="utf-8")
     assert "<svg" in svg and "t&#45;0: duplicate" in svg
+

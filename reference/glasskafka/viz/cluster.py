@@ -35,7 +35,6 @@ Simplified from Kafka: Kafka has no such picture; its tools print the same facts
 from __future__ import annotations
 
 import enum
-import html
 from collections.abc import Iterable, Sequence
 
 from glasskafka.errors import GlassKafkaError
@@ -47,7 +46,7 @@ from glasskafka.sim.kafka_snapshot import (
     ReplicaState,
     describe_brokers,
 )
-from glasskafka.viz.render import render
+from glasskafka.viz.render import html_text, render
 
 __all__ = ["COLOURS", "Layout", "cluster_dot", "counterexample_dot", "render_svg"]
 
@@ -97,7 +96,7 @@ def counterexample_dot(
         prefix = f"s{number}"
         lines += [
             f"  subgraph cluster_step_{number} {{",
-            f"    label=<<B>{number}.</B> {_text(caption)}>;",
+            f"    label=<<B>{number}.</B> {html_text(caption)}>;",
             '    style="rounded"; color="#888888"; labeljust="l";',
         ]
         lines += ["  " + line for line in _panel(snapshot, prefix=prefix)]
@@ -128,7 +127,7 @@ def _graph_header(name: str, title: str) -> list[str]:
         "  edge [style=invis];",
     ]
     if title:
-        lines.append(f"  label=<<B>{_text(title)}</B>>; labelloc=t;")
+        lines.append(f"  label=<<B>{html_text(title)}</B>>; labelloc=t;")
     return lines
 
 
@@ -170,7 +169,7 @@ def _zookeeper_table(snapshot: ClusterSnapshot) -> str:
         rows.append(
             _row(
                 _cell(
-                    f"<B>{_text(p.name)}</B>: leader {leader}, epoch {state.leader_epoch}, "
+                    f"<B>{html_text(p.name)}</B>: leader {leader}, epoch {state.leader_epoch}, "
                     f"ISR {describe_brokers(state.isr)}, zk_version {state.zk_version}, "
                     f"controller epoch {state.controller_epoch}"
                 )
@@ -213,7 +212,7 @@ def _replica_header(replica: ReplicaState, p: PartitionSnapshot) -> str:
         if applies
     ]
     extra = f" [{', '.join(marks)}]" if marks else ""
-    return f"<B>{_text(p.name)}</B>: {role}{extra}"
+    return f"<B>{html_text(p.name)}</B>: {role}{extra}"
 
 
 def _width(p: PartitionSnapshot) -> int:
@@ -269,12 +268,12 @@ def _log_cell(replica: ReplicaState, offset: int, missing: str | None) -> str:
         return _cell(" ", align="CENTER")
     if entry is None:
         assert missing is not None
-        content = f'<FONT COLOR="red">{_text(missing)}<BR/>missing</FONT>'
+        content = f'<FONT COLOR="red">{html_text(missing)}<BR/>missing</FONT>'
         return _cell(content, fill=COLOURS["missing"], align="CENTER", border=1)
     record, epoch = entry
-    content = f"{_text(record)}<BR/>e{epoch}"
+    content = f"{html_text(record)}<BR/>e{epoch}"
     if missing is not None:
-        content += f'<BR/><FONT COLOR="red">not {_text(missing)}</FONT>'
+        content += f'<BR/><FONT COLOR="red">not {html_text(missing)}</FONT>'
         return _cell(content, fill=COLOURS["missing"], align="CENTER", border=1)
     visible = offset < replica.high_watermark
     return _cell(content, fill=COLOURS["visible"] if visible else "", align="CENTER", border=1)
@@ -284,14 +283,18 @@ def _ghost_table(snapshot: ClusterSnapshot) -> str:
     rows = [_row(_cell("<B>ghost state</B> (kept by observers; no node sees it)"))]
     for p in snapshot.partitions:
         ghost = p.ghost
-        committed = " ".join(_text(f"{record}/{epoch}") for record, epoch in ghost.committed_log)
+        committed = " ".join(
+            html_text(f"{record}/{epoch}") for record, epoch in ghost.committed_log
+        )
         acked = ", ".join(
-            _text(f"{ack.record}@{ack.offset} (acks={ack.acks.value}, epoch {ack.leader_epoch})")
+            html_text(
+                f"{ack.record}@{ack.offset} (acks={ack.acks.value}, epoch {ack.leader_epoch})"
+            )
             for ack in ghost.acked
         )
-        consumed = ", ".join(_text(f"{record}@{offset}") for offset, record in ghost.consumed)
+        consumed = ", ".join(html_text(f"{record}@{offset}") for offset, record in ghost.consumed)
         facts = [
-            f"<B>{_text(p.name)}</B>: true HW {ghost.true_high_watermark}",
+            f"<B>{html_text(p.name)}</B>: true HW {ghost.true_high_watermark}",
             f"committed: {committed or 'nothing'}",
             f"acknowledged: {acked or 'nothing'}",
             f"consumed: {consumed or 'nothing'}",
@@ -300,11 +303,3 @@ def _ghost_table(snapshot: ClusterSnapshot) -> str:
             facts.append(f"dirty: {describe_brokers(ghost.dirty)}")
         rows += [_row(_cell(fact)) for fact in facts]
     return _table(rows, fill=COLOURS["ghost"])
-
-
-def _text(value: str) -> str:
-    """``value`` made safe inside a Graphviz HTML label: escaped, control characters shown."""
-    printable = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in value)
-    # "]" as a character reference: Graphviz 2.43's HTML-label lexer rejects a "]" that
-    # directly follows a tag, as in <B>]</B> (found by test_viz_cluster's Hypothesis test).
-    return html.escape(printable, quote=True).replace("]", "&#93;")

@@ -30,7 +30,6 @@ row per partition, which fits a slide.
 
 from __future__ import annotations
 
-import html
 import pathlib
 from typing import Any
 
@@ -40,6 +39,7 @@ from glasskafka.errors import GlassKafkaError
 from glasskafka.history.checker import Report
 from glasskafka.history.model import History
 from glasskafka.history.offset_view import OffsetStatus, PartitionView, failing_partitions
+from glasskafka.viz.render import html_text
 
 __all__ = ["COLOURS", "PICTURE_SUFFIXES", "history_picture", "write_picture"]
 
@@ -117,8 +117,8 @@ def _row_label(view: PartitionView, max_cells: int) -> str:
     for text, status in _folded(view, max_cells):
         colour = "white" if status is None else COLOURS[status]
         tip = "offsets not drawn" if status is None else status.value
-        cells.append(f'<TD BGCOLOR="{colour}" TITLE="{html.escape(tip)}">{html.escape(text)}</TD>')
-    heading = html.escape(f"{topic}-{partition}: {kinds}")
+        cells.append(f'<TD BGCOLOR="{colour}" TITLE="{html_text(tip)}">{html_text(text)}</TD>')
+    heading = html_text(f"{topic}-{partition}: {kinds}")
     # The row sits in a table of its own, so a long heading cannot stretch its first cells.
     row = (
         '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
@@ -134,7 +134,7 @@ def _row_label(view: PartitionView, max_cells: int) -> str:
 def _legend_label(used: set[OffsetStatus]) -> str:
     rows = [
         f'<TR><TD BGCOLOR="{COLOURS[status]}">   </TD>'
-        f'<TD ALIGN="LEFT">{html.escape(status.value)}</TD></TR>'
+        f'<TD ALIGN="LEFT">{html_text(status.value)}</TD></TR>'
         for status in OffsetStatus
         if status in used
     ]
