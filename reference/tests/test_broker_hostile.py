@@ -135,29 +135,3 @@ def test_any_request_of_any_api_is_survived(data: st.DataObject) -> None:
     log = made.brokers[B1].log(TOPIC, 0)
     if log is not None:  # a random StopReplica may have deleted it, and that is allowed
         assert values_of(log.read(0, max_bytes=0))[:1] == ["kept"]
-
-
-def test_find_coordinator_is_answered_not_available_until_groups_are_hosted() -> None:
-    from glasskafka.broker.apis import handle_request
-    from glasskafka.broker.effects import Answer, Effects
-    from glasskafka.ids import Millis
-    from glasskafka.protocol.envelope import request
-    from glasskafka.protocol.messages.find_coordinator import (
-        FindCoordinatorRequest,
-        FindCoordinatorResponse,
-    )
-
-    asked = request(FindCoordinatorRequest(key="my-group"), correlation_id=1)
-    outcome = handle_request(
-        None,  # type: ignore[arg-type]  # FindCoordinator never touches the replica manager
-        NodeId("client-1"),
-        asked,
-        auto_create_topics_enable=True,
-        now_ms=Millis(0),
-        effects=Effects(),
-    )
-    assert isinstance(outcome, Answer)
-    assert isinstance(outcome.body, FindCoordinatorResponse)
-    assert outcome.body.error_code == ErrorCode.COORDINATOR_NOT_AVAILABLE
-    assert ErrorCode(outcome.body.error_code).retriable
-    assert outcome.body.node_id == -1

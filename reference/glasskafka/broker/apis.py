@@ -18,13 +18,15 @@ UpdateMetadata              the metadata cache, if the controller epoch is curre
 ApiVersions                 the advertised version window (wire-protocol.md §3-4)
 ==========================  ===================================================================
 
-CreateTopics and DeleteTopics belong to the controller role and are routed by the node.  A
+CreateTopics and DeleteTopics belong to the controller role, and the nine group APIs
+(FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+DescribeGroups, ListGroups) to the group coordinator role (``group_hosting.py``); the node routes
+them before they reach this function.  A
 request whose ``api_version`` is outside what the broker serves (Produce v0-2 are advertised but
 refused, as Kafka 4 does) is answered UNSUPPORTED_VERSION in every partition and does nothing.
 ``api_version`` -1 means "not given" (a node building envelopes directly) and counts as the
-highest served.  FindCoordinator is answered COORDINATOR_NOT_AVAILABLE until the group
-coordinator is hosted; requests of other APIs the broker does not serve yet get no answer (the
-runtime closes such a connection, as Kafka does for an unknown API).
+highest served.  Requests of APIs the broker does not serve get no answer (the runtime closes
+such a connection, as Kafka does for an unknown API).
 
 Metadata v7+ reports each partition's real leader epoch, and a client that sees an epoch newer
 than its position's asks OffsetForLeaderEpoch whether its position survived the change (KIP-320;
@@ -34,8 +36,7 @@ the same leader-side lookup followers use.
 
 Spec IDs: CTRL-1 (UpdateMetadata fencing); the rest belong to the modules named above.
 
-Simplified from Kafka: no authorization, quotas or request-level metrics; the group APIs
-(JoinGroup, SyncGroup...) belong to the group coordinator role, not yet hosted here.
+Simplified from Kafka: no authorization, quotas or request-level metrics.
 """
 
 from __future__ import annotations
@@ -55,10 +56,6 @@ from glasskafka.protocol.apis import advertised_api_versions, api_for
 from glasskafka.protocol.envelope import KafkaRequest
 from glasskafka.protocol.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from glasskafka.protocol.messages.fetch import FetchRequest
-from glasskafka.protocol.messages.find_coordinator import (
-    FindCoordinatorRequest,
-    FindCoordinatorResponse,
-)
 from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrRequest
 from glasskafka.protocol.messages.list_offsets import ListOffsetsRequest
 from glasskafka.protocol.messages.metadata import MetadataRequest
@@ -135,20 +132,6 @@ def handle_request(
                 )
             manager.metadata_cache.update(body)
             return Answer(body=UpdateMetadataResponse(error_code=int(ErrorCode.NONE)))
-        case FindCoordinatorRequest():
-            # The group coordinator role is not hosted by the broker yet.  Kafka answers
-            # COORDINATOR_NOT_AVAILABLE (15, retriable) while no coordinator can be named, so
-            # a client that asks (librdkafka asks even for assign()-only consumers) backs off
-            # and goes on, instead of losing its connection and every request in flight on it.
-            return Answer(
-                body=FindCoordinatorResponse(
-                    error_code=int(ErrorCode.COORDINATOR_NOT_AVAILABLE),
-                    error_message="the group coordinator is not served by this broker yet",
-                    node_id=-1,
-                    host="",
-                    port=-1,
-                )
-            )
         case ApiVersionsRequest():
             versions = advertised_api_versions()
             return Answer(

@@ -61,6 +61,7 @@ from glasskafka.coordination import (
     GetDataRequest,
     GetDataResponse,
     KeeperErrorCode,
+    RequestCompleted,
     SetDataRequest,
     SetDataResponse,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "isr_partition",
     "maybe_expand_isr",
     "maybe_shrink_isr",
+    "on_isr_answer",
     "on_isr_read_answer",
     "on_isr_write_answer",
     "out_of_sync_replicas",
@@ -307,3 +309,24 @@ def _decode(response: GetDataResponse) -> PartitionState | None:
         return decode_partition_state(response.data, zk_version=response.stat.version)
     except ZnodeFormatError:
         return None  # someone wrote garbage with zk-shell; wait for the controller
+
+
+def on_isr_answer(
+    partitions: Mapping[TopicPartition, Partition], completed: RequestCompleted, effects: Effects
+) -> bool:
+    """Route the answer to an ISR write or read-back to its replica; False if not an ISR answer.
+
+    An answer for a replica this broker no longer holds is consumed and ignored.
+    """
+    ctx, response = completed.ctx, completed.response
+    if ctx.startswith(ISR_WRITE_CTX_PREFIX):
+        found = isr_partition(partitions, ctx, ISR_WRITE_CTX_PREFIX)
+        if found is not None and isinstance(response, SetDataResponse):
+            on_isr_write_answer(found[0], response, epoch=found[1], effects=effects)
+        return True
+    if ctx.startswith(ISR_READ_CTX_PREFIX):
+        found = isr_partition(partitions, ctx, ISR_READ_CTX_PREFIX)
+        if found is not None and isinstance(response, GetDataResponse):
+            on_isr_read_answer(found[0], response, epoch=found[1], effects=effects)
+        return True
+    return False

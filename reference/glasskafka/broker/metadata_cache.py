@@ -50,7 +50,11 @@ from glasskafka.protocol.messages.metadata import (
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
-from glasskafka.protocol.messages.topic_admin import CreatableTopic, CreateTopicsRequest
+from glasskafka.protocol.messages.topic_admin import (
+    CreatableTopic,
+    CreatableTopicConfig,
+    CreateTopicsRequest,
+)
 from glasskafka.protocol.messages.update_metadata import (
     UpdateMetadataBroker,
     UpdateMetadataRequest,
@@ -58,6 +62,8 @@ from glasskafka.protocol.messages.update_metadata import (
 
 __all__ = [
     "INTERNAL_TOPICS",
+    "OFFSETS_TOPIC_CONFIGS",
+    "OFFSETS_TOPIC_SEGMENT_BYTES",
     "CachedBroker",
     "CachedPartition",
     "MetadataAnswer",
@@ -67,6 +73,19 @@ __all__ = [
 
 INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 """Topics Metadata marks ``is_internal`` (``Topic.INTERNAL_TOPICS``)."""
+
+_OFFSETS_TOPIC = "__consumer_offsets"
+
+OFFSETS_TOPIC_SEGMENT_BYTES = 104857600
+"""Kafka's default ``offsets.topic.segment.bytes`` (100 MiB, a tenth of other topics' segments,
+so that compaction -- which never touches the active segment -- can start sooner)."""
+
+OFFSETS_TOPIC_CONFIGS = {
+    "cleanup.policy": "compact",
+    "segment.bytes": str(OFFSETS_TOPIC_SEGMENT_BYTES),
+}
+"""The overrides ``__consumer_offsets`` is created with (Kafka's
+``GroupCoordinator.offsetsTopicConfigs``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,15 +257,28 @@ def auto_create_request(
     topic: str, config: BrokerConfig, *, timeout_ms: int
 ) -> CreateTopicsRequest:
     """The CreateTopics a broker forwards for an auto-created topic: ``num.partitions``
-    partitions and ``default.replication.factor`` replicas, as Kafka's auto-creation uses."""
+    partitions and ``default.replication.factor`` replicas, as Kafka's auto-creation uses.
+
+    ``__consumer_offsets`` (created for FindCoordinator, ``group_hosting.py``) takes
+    ``offsets.topic.num.partitions`` and ``offsets.topic.replication.factor`` instead, and is
+    compacted (``AutoTopicCreationManager.creatableTopic``).
+    """
+    partitions, factor = config.num_partitions, config.default_replication_factor
+    configs: tuple[CreatableTopicConfig, ...] = ()
+    if topic == _OFFSETS_TOPIC:
+        partitions = config.offsets_topic_num_partitions
+        factor = config.offsets_topic_replication_factor
+        configs = tuple(
+            CreatableTopicConfig(name=k, value=v) for k, v in sorted(OFFSETS_TOPIC_CONFIGS.items())
+        )
     return CreateTopicsRequest(
         topics=(
             CreatableTopic(
                 name=topic,
-                num_partitions=config.num_partitions,
-                replication_factor=config.default_replication_factor,
+                num_partitions=partitions,
+                replication_factor=factor,
                 assignments=(),
-                configs=(),
+                configs=configs,
             ),
         ),
         timeout_ms=timeout_ms,

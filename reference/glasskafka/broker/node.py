@@ -1,4 +1,4 @@
-"""The broker node: one Kafka broker as a sans-IO state machine, hosting the controller role.
+"""The broker node: one Kafka broker as a sans-IO state machine, hosting its two roles.
 
 Theory of operation
 -------------------
@@ -26,21 +26,29 @@ expects.  It is Kafka's ``KafkaServer`` in miniature, and mostly routes:
   its outputs on.  A message to this broker itself -- the role's LeaderAndIsr to its own
   broker, the broker's answer back -- is delivered locally, after the current input and in
   order, because the network has no self-connection;
-* **after every input** the node tries the parked operations watching the partitions the input
-  touched, serves the held requests of peers that became unmuted, forwards auto-created topics
-  to the controller, and hands its outputs back.
+* **the group coordinator role** (``group_hosting.py``, the seam of ``glasskafka/group/host.py``):
+  the nine group APIs, the ``group:`` timers and lost connections go to an embedded
+  :class:`~glasskafka.group.GroupCoordinator`; after every LeaderAndIsr and StopReplica it loads
+  or unloads the ``__consumer_offsets`` partitions this broker leads, after every UpdateMetadata
+  it learns who leads the others, and its offsets appends are made here with ``acks=all``.
+  A peer whose group request the role keeps for later (JoinGroup, SyncGroup, OffsetCommit)
+  stays muted until it is answered;
+* **after every input** the node tries the parked operations and offsets appends watching the
+  partitions the input touched, serves the held requests of peers that became unmuted, forwards
+  auto-created topics (``__consumer_offsets`` included) to the controller, and hands its
+  outputs back.
 
 Read-only introspection, stable for the simulator's cluster harness and the specs' snapshots
 (the broker concepts page, "What observers can see"): ``broker_id``, ``partition_state(t, p)``
 (a frozen :class:`~glasskafka.broker.partition.PartitionView`), ``log(t, p)``, ``partitions()``,
 ``fetch_state(t, p)``, ``metadata_cache``, ``controller``, ``controller_epoch``, ``registered``
-and ``events`` (what the last input did, ``effects.py``).
+``groups`` (the group role's hosting) and ``events`` (what the last input did, ``effects.py``).
 
 Spec IDs: CTRL-1, REPL-6..10, REPL-12..14, REPL-16 come together here; :meth:`check_invariants`
 asserts the local ones after every input.
 
 Simplified from Kafka: one request at a time, run to completion (Kafka has network and request
-handler thread pools); no group or transaction coordinator yet; no controlled shutdown; the
+handler thread pools); no transaction coordinator; no controlled shutdown; the
 coordination service's node id is fixed (``zk``) rather than read from ``zookeeper.connect``; the
 log directory is the root of the node's :class:`~glasskafka.storage.Disk` (the runtime roots a
 ``RealDisk`` at ``log.dirs``), so a broker has exactly one.
@@ -52,23 +60,15 @@ import dataclasses
 import random
 
 from glasskafka.broker.apis import handle_request, is_served
+from glasskafka.broker.delayed_answers import answer_of
 from glasskafka.broker.effects import Answer, BrokerEvent, Effects, Outcome, Parked, Unanswered
-from glasskafka.broker.fetch_path import complete_fetch
 from glasskafka.broker.fetcher import FETCHER_TIMER_PREFIX, FetchState, ReplicaFetcherManager
-from glasskafka.broker.isr import (
-    ISR_EXPIRATION_TIMER,
-    ISR_READ_CTX_PREFIX,
-    ISR_WRITE_CTX_PREFIX,
-    isr_partition,
-    on_isr_read_answer,
-    on_isr_write_answer,
-    read_back,
-)
+from glasskafka.broker.group_hosting import BrokerParts, GroupHosting, is_group_request
+from glasskafka.broker.isr import ISR_EXPIRATION_TIMER, on_isr_answer, read_back
 from glasskafka.broker.metadata_cache import MetadataCache, auto_create_request
 from glasskafka.broker.partition import PartitionView
-from glasskafka.broker.produce_path import complete_produce, expire_produce
 from glasskafka.broker.producer_ids import ProducerIdManager
-from glasskafka.broker.purgatory import DelayedOperation, DelayedProduce, operation_of_timer
+from glasskafka.broker.purgatory import DelayedOperation, operation_of_timer
 from glasskafka.broker.registration import (
     REGISTRATION_RETRY_TIMER,
     Registration,
@@ -92,12 +92,10 @@ from glasskafka.coordination import (
     ClientEvent,
     ClientStep,
     CoordinationClient,
-    GetDataResponse,
     RequestCompleted,
     SessionConnected,
     SessionDisconnected,
     SessionExpired,
-    SetDataResponse,
     WatchTriggered,
 )
 from glasskafka.errors import ErrorCode
@@ -115,14 +113,17 @@ from glasskafka.node import CancelTimer, Message, Node, Output, Send, SetTimer
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse, answer, request
 from glasskafka.protocol.messages.fetch import FetchResponse
 from glasskafka.protocol.messages.init_producer_id import InitProducerIdRequest
-from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrResponse
+from glasskafka.protocol.messages.leader_and_isr import LeaderAndIsrRequest, LeaderAndIsrResponse
 from glasskafka.protocol.messages.offset_for_leader_epoch import OffsetForLeaderEpochResponse
-from glasskafka.protocol.messages.stop_replica import StopReplicaResponse
+from glasskafka.protocol.messages.stop_replica import StopReplicaRequest, StopReplicaResponse
 from glasskafka.protocol.messages.topic_admin import (
     CreateTopicsRequest,
     DeleteTopicsRequest,
 )
-from glasskafka.protocol.messages.update_metadata import UpdateMetadataResponse
+from glasskafka.protocol.messages.update_metadata import (
+    UpdateMetadataRequest,
+    UpdateMetadataResponse,
+)
 from glasskafka.storage import Disk
 
 __all__ = ["BrokerNode"]
@@ -177,6 +178,7 @@ class BrokerNode(Node):
         self.registration = Registration(broker_id=self.broker_id, host=host, port=port)
         self.controller = ControllerRole(broker_id=self.broker_id, config=config, bugs=bugs)
         self.producer_ids = ProducerIdManager(broker_id=self.broker_id)
+        self.groups = GroupHosting.for_broker(config, rng, bugs=bugs)
         self.channel = RequestChannel()
         self.events: tuple[BrokerEvent, ...] = ()
         self.next_correlation_id = 0
@@ -247,6 +249,7 @@ class BrokerNode(Node):
             self._client(self.client.on_connection_lost(now_ms), now_ms)
         reason = self.channel.forget(peer)
         self.producer_ids.forget(peer)
+        self.groups.on_connection_lost(peer)
         if isinstance(reason, AwaitingController):
             # The role may still answer; that answer must not reach a fresh connection.
             self.channel.suppressed.add((peer, reason.request.correlation_id))
@@ -261,18 +264,11 @@ class BrokerNode(Node):
         return self._finish(now_ms)
 
     def check_invariants(self) -> None:
-        """The replicas', the fetchers', the role's and the request channel's invariants."""
+        """The replicas', the fetchers', the roles' and the request channel's invariants."""
         self.replicas.check_invariants()
         self.controller.check_invariants()
-        purgatory = self.replicas.purgatory
-        for peer, reason in self.channel.muted.items():
-            if isinstance(reason, int):
-                parked = purgatory.get(reason)
-                assert parked is not None and parked.sender == peer, f"{peer} muted for nothing"
-        for operation in purgatory.operations.values():
-            if operation.sender != self.node_id:
-                muted = self.channel.muted.get(operation.sender)
-                assert muted == operation.operation_id, f"{operation.sender} parked but not muted"
+        self.groups.check_invariants(self.replicas)
+        self.channel.check_invariants(self.replicas.purgatory, local=self.node_id)
 
     # -- routing --------------------------------------------------------------------------------
 
@@ -298,6 +294,8 @@ class BrokerNode(Node):
             outcome = self._to_controller(sender, request, now_ms, local=local)
         elif isinstance(request.body, InitProducerIdRequest) and is_served(request):
             outcome = self._init_producer_id(sender, request, now_ms)
+        elif is_group_request(request) and is_served(request) and not local:
+            outcome = self.groups.on_request(sender, request, self.config, self._parts(now_ms))
         else:
             outcome = handle_request(
                 self.replicas,
@@ -307,6 +305,7 @@ class BrokerNode(Node):
                 now_ms=now_ms,
                 effects=self._effects,
             )
+            self._after_controller_request(request, now_ms)
         match outcome:
             case Answer(body=body):
                 self._send(sender, answer(request, body))
@@ -369,6 +368,20 @@ class BrokerNode(Node):
             self._local.append((self.node_id, message))
         else:
             self._effects.outputs.append(Send(to=to, message=message))
+
+    # -- the group coordinator role (``group_hosting.py``) -------------------------------------
+
+    def _parts(self, now_ms: Millis) -> BrokerParts:
+        return BrokerParts(
+            replicas=self.replicas, channel=self.channel, effects=self._effects, now_ms=now_ms
+        )
+
+    def _after_controller_request(self, request: KafkaRequest, now_ms: Millis) -> None:
+        """Let the group role follow what a controller request changed."""
+        if isinstance(request.body, LeaderAndIsrRequest | StopReplicaRequest):
+            self.groups.follow_leadership(self._parts(now_ms))
+        elif isinstance(request.body, UpdateMetadataRequest):
+            self.groups.refresh_leaders(self.replicas)
 
     # -- the controller role --------------------------------------------------------------------
 
@@ -435,17 +448,9 @@ class BrokerNode(Node):
 
     def _own_answer(self, completed: RequestCompleted, now_ms: Millis) -> None:
         """An answer to one of the broker's own coordination requests."""
-        ctx, response = completed.ctx, completed.response
-        if ctx.startswith(ISR_WRITE_CTX_PREFIX) and isinstance(response, SetDataResponse):
-            found = isr_partition(self.replicas.partitions, ctx, ISR_WRITE_CTX_PREFIX)
-            if found is not None:
-                partition, epoch = found
-                on_isr_write_answer(partition, response, epoch=epoch, effects=self._effects)
-        elif ctx.startswith(ISR_READ_CTX_PREFIX) and isinstance(response, GetDataResponse):
-            found = isr_partition(self.replicas.partitions, ctx, ISR_READ_CTX_PREFIX)
-            if found is not None:
-                partition, epoch = found
-                on_isr_read_answer(partition, response, epoch=epoch, effects=self._effects)
+        ctx = completed.ctx
+        if on_isr_answer(self.replicas.partitions, completed, self._effects):
+            pass  # an ISR write or read-back (``isr.py``)
         elif self.producer_ids.owns(ctx):
             served, coordination = self.producer_ids.on_answer(completed)
             for peer, waiting, body in served:
@@ -498,7 +503,9 @@ class BrokerNode(Node):
             self.replicas.checkpoint_high_watermarks()
             self._arm(HW_CHECKPOINT_TIMER, now_ms, HW_CHECKPOINT_INTERVAL_MS)
         elif operation_id is not None:
-            self._expire(operation_id, now_ms)
+            self._expire(operation_id)
+        elif self.groups.owns_timer(name):
+            self.groups.on_timer(name, self._parts(now_ms))
         elif name.startswith(FETCHER_TIMER_PREFIX):
             self.replicas.send_fetches(now_ms=now_ms, effects=self._effects)
         elif waiting_peer is not None:
@@ -520,29 +527,18 @@ class BrokerNode(Node):
 
     # -- parked operations ----------------------------------------------------------------------
 
-    def _expire(self, operation_id: int, now_ms: Millis) -> None:
+    def _expire(self, operation_id: int) -> None:
         """An operation's deadline passed: answer it with what it has."""
-        del now_ms
         operation = self.replicas.purgatory.get(operation_id)
-        if operation is None:
-            return
-        if isinstance(operation, DelayedProduce):
-            body: Message = expire_produce(operation, effects=self._effects)
-        else:
-            fetched = complete_fetch(self.replicas, operation, expired=True)
-            assert fetched is not None
-            body = fetched
-        self._answer_parked(operation, body)
+        if operation is not None:
+            body = answer_of(self.replicas, operation, expired=True, effects=self._effects)
+            assert body is not None
+            self._answer_parked(operation, body)
 
     def _complete_delayed(self, keys: list[TopicPartition]) -> None:
         """Try every parked operation watching ``keys``; answer those that can be."""
         for operation in self.replicas.purgatory.watching(keys):
-            if isinstance(operation, DelayedProduce):
-                body: Message | None = complete_produce(
-                    self.replicas, operation, effects=self._effects
-                )
-            else:
-                body = complete_fetch(self.replicas, operation, expired=False)
+            body = answer_of(self.replicas, operation, expired=False, effects=self._effects)
             if body is not None:
                 self._answer_parked(operation, body)
 
@@ -566,7 +562,9 @@ class BrokerNode(Node):
                 sender, message = self._local.pop(0)
                 self._dispatch(sender, message, now_ms, local=True)
             elif effects.touched:
-                self._complete_delayed(effects.take_touched())
+                touched = effects.take_touched()
+                self._complete_delayed(touched)
+                self.groups.complete_appends(touched, self._parts(now_ms))
             elif (peer := self.channel.take_ready()) is not None:
                 self._serve_held(peer, now_ms)
             elif effects.auto_create:

@@ -15,7 +15,15 @@ meantime.  A peer is muted
 * by a CreateTopics/DeleteTopics request handed to the controller role, until the role's answer
   for that correlation id goes out (:class:`AwaitingController`).  If the role has not answered
   by the request's ``timeout_ms``, the broker answers REQUEST_TIMED_OUT itself, as Kafka's
-  ``DelayedCreateTopics`` does, and drops the role's late answer (``suppressed``).
+  ``DelayedCreateTopics`` does, and drops the role's late answer (``suppressed``); or
+* by a group request the group coordinator role keeps for later -- a JoinGroup waiting for the
+  join phase, a SyncGroup waiting for the leader's assignment, an OffsetCommit waiting for its
+  records to be replicated -- until the role's answer for that correlation id goes out
+  (:class:`AwaitingGroup`).  No deadline is needed here: the role answers every parked request
+  within the group's rebalance timeout, and every append is completed (GROUP-5,
+  ``group_hosting.py``).  Kafka mutes the connection in exactly this way while a JoinGroup sits
+  in its ``DelayedJoin`` purgatory, which is why the Java client and kafka-python talk to the
+  coordinator on a connection of its own.
 
 When a peer is unmuted it goes on the ``ready`` list, and the broker takes its waiting requests
 one by one until one parks again.  A broken connection forgets everything about the peer:
@@ -36,11 +44,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from glasskafka.broker.purgatory import Purgatory
 from glasskafka.ids import Millis, NodeId
 from glasskafka.node import CancelTimer, SetTimer
 from glasskafka.protocol.envelope import KafkaRequest
 
-__all__ = ["CONTROLLER_WAIT_TIMER_PREFIX", "AwaitingController", "RequestChannel", "peer_of_timer"]
+__all__ = [
+    "CONTROLLER_WAIT_TIMER_PREFIX",
+    "AwaitingController",
+    "AwaitingGroup",
+    "MuteReason",
+    "RequestChannel",
+    "peer_of_timer",
+]
 
 CONTROLLER_WAIT_TIMER_PREFIX = "broker:controller-wait:"
 """Timer names of requests waiting for the controller role: ``broker:controller-wait:<peer>``."""
@@ -54,11 +70,22 @@ class AwaitingController:
     deadline_ms: Millis
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwaitingGroup:
+    """The peer waits for the group coordinator role's answer to ``correlation_id``."""
+
+    correlation_id: int
+
+
+MuteReason = int | AwaitingController | AwaitingGroup
+"""Why a peer is muted: a parked operation's id, the controller role, or the group role."""
+
+
 @dataclass(slots=True, kw_only=True)
 class RequestChannel:
     """Per-peer muting and the requests held back while a peer is muted."""
 
-    muted: dict[NodeId, int | AwaitingController] = field(default_factory=dict)
+    muted: dict[NodeId, MuteReason] = field(default_factory=dict)
     waiting: dict[NodeId, list[KafkaRequest]] = field(default_factory=dict)
     ready: list[NodeId] = field(default_factory=list)
     suppressed: set[tuple[NodeId, int]] = field(default_factory=set)
@@ -81,6 +108,16 @@ class RequestChannel:
         assert peer not in self.muted, f"{peer} muted twice"
         self.muted[peer] = AwaitingController(request=request, deadline_ms=deadline_ms)
         return SetTimer(name=CONTROLLER_WAIT_TIMER_PREFIX + peer, at_ms=deadline_ms)
+
+    def mute_for_group(self, peer: NodeId, correlation_id: int) -> None:
+        """Mute ``peer`` until the group role answers its request ``correlation_id``."""
+        assert peer not in self.muted, f"{peer} muted twice"
+        self.muted[peer] = AwaitingGroup(correlation_id=correlation_id)
+
+    def group_answered(self, peer: NodeId, correlation_id: int) -> None:
+        """The group role answered ``correlation_id`` to ``peer``: unmute it if it waited."""
+        if self.muted.get(peer) == AwaitingGroup(correlation_id=correlation_id):
+            self.unmute(peer)
 
     def awaiting_controller(self, peer: NodeId) -> AwaitingController | None:
         reason = self.muted.get(peer)
@@ -118,11 +155,23 @@ class RequestChannel:
             del self.waiting[peer]
         return request
 
+    def check_invariants(self, purgatory: Purgatory, *, local: NodeId) -> None:
+        """A peer muted for an operation has it parked, and every parked operation of a peer
+        (not of the broker ``local`` itself) mutes it."""
+        for peer, reason in self.muted.items():
+            if isinstance(reason, int):
+                parked = purgatory.get(reason)
+                assert parked is not None and parked.sender == peer, f"{peer} muted for nothing"
+        for operation in purgatory.operations.values():
+            if operation.sender != local:
+                muted = self.muted.get(operation.sender)
+                assert muted == operation.operation_id, f"{operation.sender} parked but not muted"
+
     def take_ready(self) -> NodeId | None:
         """A peer with held requests that was unmuted, or None."""
         return self.ready.pop(0) if self.ready else None
 
-    def forget(self, peer: NodeId) -> int | AwaitingController | None:
+    def forget(self, peer: NodeId) -> MuteReason | None:
         """The connection to ``peer`` broke: drop its held requests; return why it was muted."""
         self.waiting.pop(peer, None)
         if peer in self.ready:

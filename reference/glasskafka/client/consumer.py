@@ -476,6 +476,9 @@ class ConsumerNode(Node):
             commits.commit_done(self, pending.commit_id, commits.NETWORK_ERROR)
         elif isinstance(pending.body, FetchRequest):
             self.fetcher.forget(pending.to)
+            # The leader may be gone: a disconnect asks for fresh metadata, as Kafka's
+            # NetworkClient does (DefaultMetadataUpdater.handleServerDisconnect).
+            self.metadata.stale = True
         elif isinstance(pending.body, MetadataRequest):
             self.metadata.request = None
             self.metadata.stale = True

@@ -533,9 +533,9 @@ class ConsumerCoordinator:
         correlation = None
         if self.coordinator is not None and self.generation.member_id:
             member = MemberIdentity(member_id=self.generation.member_id)
-            body = LeaveGroupRequest(
-                group_id=self.group_id, member_id=self.generation.member_id, members=(member,)
-            )
+            # Sent at v3 (envelope.request picks the highest served), where the member travels
+            # in ``members``; v0-2's ``member_id`` does not exist on the wire at v3.
+            body = LeaveGroupRequest(group_id=self.group_id, members=(member,))
             correlation = host.send(self.coordinator, body)
         self.reset_generation(keep_member_id=False)
         self.join_request = self.sync_request = self.heartbeat_request = None

@@ -39,6 +39,7 @@ with INVALID_REQUEST, because glasskafka has no transaction coordinator.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import random
 from collections.abc import Mapping
@@ -174,6 +175,24 @@ class GroupCoordinator:
             case other:
                 raise AssertionError(f"the host routed {type(other).__name__} to the coordinator")
         return self._finish(ctx)
+
+    def on_connection_lost(self, peer: NodeId) -> None:
+        """The connection to ``peer`` broke: detach its parked requests (``host.py``).
+
+        The requests keep their effect -- a detached JoinGroup still counts its member as
+        joined, as in Kafka, where the member stays until its session expires -- but their
+        answers are dropped, so none can reach a later connection of the same peer.
+        """
+        for group in self.groups.values():
+            for member in group.members.values():
+                if member.awaiting_join is not None and member.awaiting_join.sender == peer:
+                    member.awaiting_join = dataclasses.replace(member.awaiting_join, detached=True)
+                if member.awaiting_sync is not None and member.awaiting_sync.sender == peer:
+                    member.awaiting_sync = dataclasses.replace(member.awaiting_sync, detached=True)
+        for append_id, pending in sorted(self.ledger.pending.items()):
+            if isinstance(pending, PendingCommit) and pending.parked.sender == peer:
+                parked = dataclasses.replace(pending.parked, detached=True)
+                self.ledger.pending[append_id] = dataclasses.replace(pending, parked=parked)
 
     # -- status --------------------------------------------------------------------------------
 

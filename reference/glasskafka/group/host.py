@@ -21,7 +21,7 @@ The whole contract, for the engineer who hosts it:
                                                 requests for its groups get
                                                 COORDINATOR_LOAD_IN_PROGRESS until ...
 ``load(partition, records, now_ms)``            ... the host hands over the partition's batches
-                                                (log start to high watermark, as bytes)
+                                                (log start to log end, as bytes; see below)
 ``become_follower(partition, now_ms)``          another broker leads it now: the role drops its
                                                 groups and answers their parked requests
                                                 NOT_COORDINATOR
@@ -29,6 +29,11 @@ The whole contract, for the engineer who hosts it:
                                                 (``ErrorCode.NONE``) or failed
 ``set_offsets_topic_leaders(leaders)``          who leads each offsets partition, for
                                                 FindCoordinator (from the metadata cache)
+``on_connection_lost(peer)``                    the connection to ``peer`` broke: its parked
+                                                requests still count (a JoinGroup still makes
+                                                its member "joined"), but their answers are
+                                                dropped, as Kafka drops a response for a
+                                                closed channel
 ==============================================  ==============================================
 
 **Outputs in a GroupStep**
@@ -42,6 +47,12 @@ The whole contract, for the engineer who hosts it:
   (not leader any more, too few replicas, too large), the host calls ``on_append_completed``
   with the append's id.  Every append must be completed exactly once, eventually, or the
   requests waiting on it are never answered.
+
+**What to load.**  The whole log of a partition this broker now leads, up to its *log end*, not
+its high watermark, as Kafka's ``GroupMetadataManager.doLoadGroupsAndOffsets`` reads it.  A new
+leader's high watermark lags the old leader's by a fetch round trip, so records the old leader
+had already acknowledged may lie above it; a leader never truncates its own log, and if it loses
+the leadership its groups are unloaded, so nothing read from the tail can be taken back.
 
 A host that reads the log synchronously may call ``become_leader`` and ``load`` in the same input;
 a host that wants to show COORDINATOR_LOAD_IN_PROGRESS can load later (a timer), as Kafka loads
@@ -85,6 +96,8 @@ class ParkedRequest:
 
     sender: NodeId
     request: KafkaRequest
+    detached: bool = False
+    """The sender's connection broke: the request still counts, its answer goes nowhere."""
 
     @property
     def api_version(self) -> int:
@@ -157,7 +170,9 @@ class Effects:
     appends: list[OffsetsAppend] = field(default_factory=list)
 
     def respond(self, parked: ParkedRequest, body: Message) -> None:
-        """Answer ``parked`` with response ``body``."""
+        """Answer ``parked`` with response ``body`` (dropped if its connection broke)."""
+        if parked.detached:
+            return
         self.outputs.append(Send(to=parked.sender, message=answer(parked.request, body)))
 
     def set_timer(self, name: str, at_ms: int) -> None:
