@@ -10,10 +10,15 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from glasskafka.cli import main
 from glasskafka.exercises import LABS, check_lab, load_student
+from glasskafka.exercises.solutions import auto_commit as auto_commit_solution
+from glasskafka.exercises.solutions import idempotent_dedupe as dedupe_solution
+from glasskafka.exercises.solutions import murmur2 as murmur2_solution
 from glasskafka.exercises.suites import log_model_check, replication_model_check
 
 BUDGET = ["--max-examples", "10"]
@@ -29,7 +34,7 @@ def test_list_names_every_lab_with_its_time(capsys: pytest.CaptureFixture[str]) 
     status, out, _ = run(["list"], capsys)
     assert status == 0
     lines = out.splitlines()
-    assert [line.split()[0] for line in lines] == list(LABS)
+    assert [line.split()[0] for line in lines] == [*LABS, "bughunt"]
     assert all(" min " in line for line in lines)
 
 
@@ -209,3 +214,168 @@ def test_the_replication_model_suite_finds_a_maximum_high_watermark(
     (outcome,) = verdict.outcomes
     assert not outcome.passed and outcome.counterexample is not None
     assert re.search(r"REPL-\d+ violated", outcome.counterexample.got)
+
+
+def test_the_murmur2_model_check_finds_abs_instead_of_to_positive(tmp_path: pathlib.Path) -> None:
+    """A keyed producer in the simulator finds a key that abs() sends to the wrong partition."""
+
+    def with_abs(key_bytes: bytes, num_partitions: int) -> int:
+        return abs(murmur2_solution.murmur2(key_bytes)) % num_partitions
+
+    lab = LABS["murmur2"]
+    lab = dataclasses.replace(lab, checks=(lab.checks[-1],), picture=None)
+    student: dict[str, Callable[..., Any]] = {
+        "murmur2": murmur2_solution.murmur2,
+        "keyed_partition": with_abs,
+    }
+    verdict = check_lab(lab, student, student_path=tmp_path / "s.py", max_examples=50)
+    (outcome,) = verdict.outcomes
+    assert not outcome.passed and outcome.counterexample is not None
+    assert "as Kafka's Java client chooses" in outcome.counterexample.expected
+    assert "a producer sends a record with key b" in outcome.counterexample.inputs
+
+
+def test_the_producer_state_suite_finds_a_first_sequence_dedupe(tmp_path: pathlib.Path) -> None:
+    """IDEM-3, found by the producer-state suite running through the student's decision."""
+
+    def first_seq_only(**batch: Any) -> object:
+        window: list[tuple[int, int]] = batch["window"]
+        for position, (first, _) in enumerate(window):
+            if first == batch["first_seq"]:
+                return position
+        return dedupe_solution.check_batch(**batch)
+
+    lab = LABS["idempotent-dedupe"]
+    lab = dataclasses.replace(lab, checks=(lab.checks[-1],), picture=None)
+    verdict = check_lab(
+        lab, {"check_batch": first_seq_only}, student_path=tmp_path / "s.py", max_examples=100
+    )
+    (outcome,) = verdict.outcomes
+    assert not outcome.passed and outcome.counterexample is not None
+    assert "IDEM-3 violated" in outcome.counterexample.got
+    assert "state.bump_epoch()" in outcome.counterexample.inputs
+    assert "state.no_sequence_twice()" not in outcome.counterexample.inputs  # invariants hidden
+
+
+def test_the_consumer_suite_finds_a_commit_before_processing(tmp_path: pathlib.Path) -> None:
+    """DELIV-19, found by two crashing group members whose consumers commit the student's way."""
+
+    def eager(**when: object) -> object:
+        if when["moment"] == "poll-return":
+            return dict(when["positions"]), when["next_auto_commit_ms"]  # type: ignore[call-overload]
+        return auto_commit_solution.auto_commit(**when)  # type: ignore[arg-type]
+
+    lab = LABS["auto-commit"]
+    lab = dataclasses.replace(lab, checks=(lab.checks[-1],), picture=None)
+    verdict = check_lab(
+        lab, {"auto_commit": eager}, student_path=tmp_path / "s.py", max_examples=50
+    )
+    (outcome,) = verdict.outcomes
+    assert not outcome.passed and outcome.counterexample is not None
+    assert "DELIV-19 violated" in outcome.counterexample.got
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile student files for the new labs, and code that never finishes
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "expected"),
+    [
+        ("murmur2", "def murmur2(data):\n    return 0\n", "defines no 'keyed_partition'"),
+        ("murmur2", "", "defines no 'murmur2'"),
+        ("idempotent-dedupe", "check_batch = 'append'\n", "'check_batch' is a str"),
+        ("auto-commit", "import os\nos.exit(3)\n", "AttributeError"),
+        ("auto-commit", "def auto_commit(:\n", "syntax error"),
+    ],
+)
+def test_broken_files_for_the_new_labs_are_bad_input(
+    name: str,
+    source: str,
+    expected: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    workspace = started(name, tmp_path, capsys)
+    (workspace / LABS[name].file_name).write_text(source, encoding="utf-8")
+    status, out, err = run(["check", name, "--dir", str(workspace), *BUDGET], capsys)
+    assert status == 2, out
+    assert expected in err and "Traceback" not in err + out
+
+
+def test_a_file_that_loops_on_import_is_stopped(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = started("murmur2", tmp_path, capsys)
+    (workspace / "murmur2_lab.py").write_text("while True:\n    pass\n", encoding="utf-8")
+    status, _, err = run(["check", "murmur2", "--dir", str(workspace), "--timeout", "1"], capsys)
+    assert status == 2
+    assert "did not finish within 1 s" in err and "loop forever" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("idempotent-dedupe", "def check_batch(**batch):\n    while True:\n        pass\n"),
+        (
+            "auto-commit",
+            "def auto_commit(**when):\n    n = 0\n    while n >= 0:\n        n += 1\n",
+        ),
+    ],
+)
+def test_an_answer_that_loops_fails_its_check_and_the_verdict_prints(
+    name: str, source: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = started(name, tmp_path, capsys)
+    (workspace / LABS[name].file_name).write_text(source, encoding="utf-8")
+    status, out, _ = run(["check", name, "--dir", str(workspace), "--timeout", "1"], capsys)
+    assert status == 1
+    assert "did not finish within 1 s" in out and "FAILED: 0 of" in out
+    assert "not run: fix the failure above first" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("answer", ["'append '", "7", "None", "True", "(0,)"])
+def test_a_dedupe_answer_of_the_wrong_kind_is_a_counterexample(
+    answer: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = started("idempotent-dedupe", tmp_path, capsys)
+    (workspace / "idempotent_dedupe_lab.py").write_text(
+        f"def check_batch(**batch):\n    return {answer}\n", encoding="utf-8"
+    )
+    status, out, _ = run(["check", "idempotent-dedupe", "--dir", str(workspace), *BUDGET], capsys)
+    assert status == 1 and "counterexample for" in out
+    assert "expected: 'append'" in out and "Traceback" not in out
+
+
+def test_an_auto_commit_answer_of_the_wrong_shape_is_caught_inside_the_consumer(
+    tmp_path: pathlib.Path,
+) -> None:
+    """The substitution refuses a malformed answer before the consumer acts on it."""
+
+    def unassigned(**when: object) -> object:
+        return {("elsewhere", 9): 1}, 0
+
+    lab = LABS["auto-commit"]
+    lab = dataclasses.replace(lab, checks=(lab.checks[2],), picture=None)
+    verdict = check_lab(lab, {"auto_commit": unassigned}, student_path=tmp_path / "s.py")
+    (outcome,) = verdict.outcomes
+    assert not outcome.passed and outcome.counterexample is not None
+    assert "offsets for assigned partitions only" in outcome.counterexample.expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf", "100000"])
+def test_a_bad_timeout_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["exercise", "check", "murmur2", "--timeout", value])
+    assert exit_info.value.code == 2
+    assert "--timeout must be a number of seconds" in capsys.readouterr().err
+
+
+def test_the_seam_refuses_a_window_position_out_of_range(tmp_path: pathlib.Path) -> None:
+    """Inside the broker's path, a duplicate position outside the window is reported at once."""
+    lab = LABS["idempotent-dedupe"]
+    lab = dataclasses.replace(lab, checks=(lab.checks[2],), picture=None)
+    verdict = check_lab(lab, {"check_batch": lambda **batch: 7}, student_path=tmp_path / "s.py")
+    (outcome,) = verdict.outcomes
+    assert not outcome.passed and outcome.counterexample is not None
+    assert "a window position from 0 to" in outcome.counterexample.expected

@@ -35,6 +35,18 @@ WRONG_ANSWERS = {
         "        cursor = 0\n        for partition in range(count):",
     ),
     "high-watermark": ("return min(", "return max("),  # HW as max instead of min
+    "murmur2": (  # abs() instead of Java's toPositive (x & 0x7fffffff)
+        "    return (murmur2(key_bytes) & 0x7FFFFFFF) % num_partitions",
+        "    return abs(murmur2(key_bytes)) % num_partitions",
+    ),
+    "idempotent-dedupe": (  # a duplicate by first sequence alone (bug dedupe_first_seq_only)
+        "first == first_seq and last == last_seq",
+        "first == first_seq",
+    ),
+    "auto-commit": (  # commit the positions a poll has just reached (auto_commit_current_poll)
+        "    if moment == POLL_START and now_ms >= next_auto_commit_ms:",
+        "    if moment != CLOSE and now_ms >= next_auto_commit_ms:",
+    ),
     "truncation": (  # KIP-101's rule: trust the leader's offset without comparing epochs
         "    if end_offset == UNDEFINED_EPOCH_OFFSET:",
         "    if end_offset >= 0:\n        return min(end_offset, log_end_offset), True\n"
@@ -146,10 +158,39 @@ def test_the_index_lab_draws_its_counterexample(
     assert svg.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
 
 
+@pytest.mark.parametrize(
+    ("name", "picture", "text"),
+    [
+        ("murmur2", "murmur2-counterexample", "yours"),
+        ("idempotent-dedupe", "idempotent-dedupe-counterexample", "duplicate of"),
+        ("auto-commit", "auto-commit-counterexample", "yours commits"),
+    ],
+)
+def test_the_new_labs_draw_their_counterexample(
+    name: str, picture: str, text: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_tool("dot")
+    old, new = WRONG_ANSWERS[name]
+    workspace = started(name, tmp_path, capsys)
+    lab_file = workspace / LABS[name].file_name
+    lab_file.write_text(solution_text(name).replace(old, new, 1), encoding="utf-8")
+    status, out = check(name, workspace, capsys)
+    assert status == 1
+    dot, svg = workspace / f"{picture}.dot", workspace / f"{picture}.svg"
+    assert f"    {dot}" in out and f"    {svg}" in out
+    assert text in dot.read_text(encoding="utf-8")
+    assert svg.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
+
+
 def test_a_check_leaves_glasskafka_as_it_was(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import glasskafka.broker.partition as partition
+    import glasskafka.client.consumer as consumer
+    import glasskafka.client.dispatch as dispatch
+    import glasskafka.client.offset_commit as offset_commit
+    import glasskafka.client.partitioner as partitioner
+    import glasskafka.log.producer_state as producer_state
     import glasskafka.records.batch as batch
     import glasskafka.records.header as header
 
@@ -158,10 +199,17 @@ def test_a_check_leaves_glasskafka_as_it_was(
             getattr(header, "_crc32c"),  # noqa: B009 -- a private name, read on purpose
             getattr(batch, "_crc32c"),  # noqa: B009
             partition.Partition.maybe_increment_high_watermark,
+            getattr(dispatch, "keyed_partition"),  # noqa: B009 -- an imported name, read on purpose
+            partitioner.keyed_partition,
+            getattr(partitioner, "murmur2"),  # noqa: B009
+            producer_state.ProducerStateTable.check_client_append,
+            offset_commit.maybe_auto_commit,
+            consumer.ConsumerNode._progress_poll,
+            consumer.ConsumerNode.close,
         )
 
     before = seams()
-    for name in ("crc32c", "high-watermark"):
+    for name in ("crc32c", "high-watermark", "murmur2", "idempotent-dedupe", "auto-commit"):
         workspace = started(name, tmp_path, capsys)
         check(name, workspace, capsys)
     assert seams() == before

@@ -12,9 +12,17 @@ now run through the student's code.  The verdict lists each check and tells each
 story (inputs, expected, got), with a picture where one helps.
 
 The pieces: ``lab.py`` (what a lab is), ``workspace.py`` (start and load), ``runner.py``
-(substitute and run), ``report.py`` (the verdict's text), ``suites.py`` (model suites shared by
-labs), one ``lab_*.py`` per lab, ``catalogue.py`` (the labs by name), ``templates/`` and
-``solutions/`` (what the student starts from, and a passing answer).
+(substitute and run), ``limits.py`` (a time limit on the student's code), ``report.py`` (the
+verdict's text), ``pictures.py`` (writing a counterexample's DOT and SVG), ``suites.py`` (model
+suites shared by labs), one ``lab_*.py`` per lab (``keyed_producer_model.py`` is the murmur2
+lab's model check), ``catalogue.py`` (the labs by name), ``templates/`` and ``solutions/`` (what
+the student starts from, and a passing answer).
+
+Two more exercises live here.  The bug hunt (``hunts.py``, the model suite that finds each bug
+flag; ``bughunt.py``, choosing a hidden flag per student, showing only the broken invariant and
+the run, and judging the student's diagnosis).  And the counterexample gallery
+(``gallery.py``), which writes ``docs/guide/counterexamples.md`` from the scripted replication
+scenarios and the history checker's examples.
 
 This package sits above every other layer but ``cli``: a lab may plug into any of them.
 

@@ -25,7 +25,9 @@ checkout next to the package and puts it on ``sys.path``; without one, such chec
 as skipped, never as passed.
 
 The Hypothesis budget comes from the profile named by ``GLASSKAFKA_PROFILE`` (``ci``, ``dev``,
-``thorough``), unless the caller gives ``max_examples``.
+``thorough``), unless the caller gives ``max_examples``.  Each check runs under a time limit
+(``limits.time_limit``, ``timeout_s``): a student's loop that never ends makes that check fail
+with "did not finish", and the rest are reported as not run.
 
 Spec IDs: none of its own.
 
@@ -43,7 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from hypothesis import settings
+from hypothesis import Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine
 
 from glasskafka.exercises.lab import (
     Check,
@@ -54,6 +57,7 @@ from glasskafka.exercises.lab import (
     LabFailure,
     Student,
 )
+from glasskafka.exercises.limits import DEFAULT_TIMEOUT_S, TimeLimitExceeded, time_limit
 from glasskafka.exercises.workspace import describe_exception
 
 __all__ = ["Verdict", "check_lab", "check_settings", "source_checkout", "substituted"]
@@ -99,10 +103,18 @@ def _profile() -> str:
     return load_profile()
 
 
-def check_settings(context: CheckContext) -> settings:
-    """Hypothesis settings for one property or model run of a check."""
+def check_settings(context: CheckContext, *, shrink: bool = True) -> settings:
+    """Hypothesis settings for one property or model run of a check.
+
+    ``shrink=False`` leaves out the shrink phase: a failing model run is reported as found,
+    because shrinking a run of a whole node can take minutes.
+    """
+    base = settings.default
+    assert base is not None  # Hypothesis always has a default profile loaded
+    phases = base.phases if shrink else tuple(p for p in base.phases if p is not Phase.shrink)
     return settings(
-        settings.default,
+        base,
+        phases=phases,
         max_examples=context.max_examples,
         stateful_step_count=context.stateful_step_count,
         deadline=None,
@@ -129,10 +141,12 @@ def check_lab(
     max_examples: int | None = None,
     stateful_step_count: int | None = None,
     picture_dir: Path | None = None,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
 ) -> Verdict:
     """Run every check of ``lab`` on ``student``'s code; draw the failure if the lab can.
 
-    ``max_examples`` and ``stateful_step_count`` override the profile's budget.
+    ``max_examples`` and ``stateful_step_count`` override the profile's budget; ``timeout_s``
+    bounds each check (None: no limit).
     """
     profile = _profile()
     profile_settings = settings.default
@@ -145,19 +159,24 @@ def check_lab(
     )
     has_checkout = source_checkout() is not None
     with substituted(lab, student):
-        outcomes = _run_in_order(lab.checks, context, student_path, has_checkout)
+        outcomes = _run_in_order(lab.checks, context, student_path, has_checkout, timeout_s)
         pictures: list[Path] = []
         failed = any(not o.passed and not o.skipped for o in outcomes)
         if failed and lab.picture is not None and picture_dir is not None:
             try:
-                pictures = lab.picture(student, picture_dir)
-            except Exception:  # a picture is a bonus: a student bug that breaks it is reported
-                pictures = []  # by the checks already
+                with time_limit(timeout_s):
+                    pictures = lab.picture(student, picture_dir)
+            except (Exception, TimeLimitExceeded):  # a picture is a bonus: a student bug that
+                pictures = []  # breaks it is reported by the checks already
     return Verdict(lab=lab.name, profile=profile, outcomes=outcomes, pictures=tuple(pictures))
 
 
 def _run_in_order(
-    checks: tuple[Check, ...], context: CheckContext, path: Path, has_checkout: bool
+    checks: tuple[Check, ...],
+    context: CheckContext,
+    path: Path,
+    has_checkout: bool,
+    timeout_s: float | None,
 ) -> tuple[CheckOutcome, ...]:
     """Run the checks in order until one fails; report the rest as not run.
 
@@ -177,11 +196,13 @@ def _run_in_order(
                 )
             )
             continue
-        outcomes.append(_run(check, context, path, has_checkout))
+        outcomes.append(_run(check, context, path, has_checkout, timeout_s))
     return tuple(outcomes)
 
 
-def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) -> CheckOutcome:
+def _run(
+    check: Check, context: CheckContext, path: Path, has_checkout: bool, timeout_s: float | None
+) -> CheckOutcome:
     if check.needs_source_checkout and not has_checkout:
         return CheckOutcome(
             name=check.name,
@@ -190,7 +211,16 @@ def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) ->
             skipped="needs a glasskafka source checkout (specs/ and model_tests/)",
         )
     try:
-        check.run(context)
+        with time_limit(timeout_s):
+            check.run(context)
+    except TimeLimitExceeded as timeout:
+        story = Counterexample(
+            inputs="(the check's examples; the verdict cannot say which one was running)",
+            expected=f"the check finishes within {timeout.seconds:g} s",
+            got=f"it {timeout} (does your code loop forever, or wait for something that "
+            "never happens?)",
+        )
+        return CheckOutcome(name=check.name, kind=check.kind, passed=False, counterexample=story)
     except LabFailure as failure:
         story = Counterexample(inputs=failure.inputs, expected=failure.expected, got=failure.got)
         return CheckOutcome(name=check.name, kind=check.kind, passed=False, counterexample=story)
@@ -201,12 +231,32 @@ def _run(check: Check, context: CheckContext, path: Path, has_checkout: bool) ->
     return CheckOutcome(name=check.name, kind=check.kind, passed=True)
 
 
+_INVARIANT_MARKER = "hypothesis_stateful_invariant"
+"""The attribute ``@invariant()`` sets on a function (``hypothesis.stateful.INVARIANT_MARKER``)."""
+
+
+def _invariant_names() -> set[str]:
+    """The names of the invariants of every state machine class defined so far."""
+    names: set[str] = set()
+    pending: list[type[RuleBasedStateMachine]] = [RuleBasedStateMachine]
+    while pending:
+        machine = pending.pop()
+        pending.extend(machine.__subclasses__())
+        names.update(
+            name
+            for name, member in vars(machine).items()
+            if getattr(member, _INVARIANT_MARKER, None) is not None
+        )
+    return names
+
+
 def _steps(lines: list[str]) -> list[str]:
     """Hypothesis's example, without its noise: the reproduction hints, the "Explanation"
-    block, the ``<state machine>`` marker, and the invariant checks it lists right after a
-    machine starts (argument-less calls before the first rule)."""
+    block, the ``<state machine>`` marker, and the invariant checks it lists after every step
+    (argument-less calls of a machine's invariants, and any before the first rule)."""
     kept: list[str] = []
     after_start = False
+    invariants = _invariant_names()
     for line in lines:
         if line.startswith("Explanation:"):
             break
@@ -214,9 +264,12 @@ def _steps(lines: list[str]) -> list[str]:
             ("You can reproduce", "@reproduce_failure", "<state machine>")
         ):
             continue
+        call = re.fullmatch(r"\s*state\.(\w+)\(\)", line)
+        if call and call.group(1) == "teardown":
+            continue
         if line.lstrip().startswith("state = "):
             after_start = True
-        elif after_start and re.fullmatch(r"\s*state\.\w+\(\)", line):
+        elif call and (after_start or call.group(1) in invariants):
             continue
         else:
             after_start = False

@@ -13,7 +13,8 @@ adding its directory to ``sys.path``: the file cannot shadow a real module (a st
 called ``crc32c.py`` must not hide the ``crc32c`` package) and two labs never see each other.  A
 file that does not compile, fails on import, or lacks a function the lab needs is bad input:
 :class:`~glasskafka.errors.GlassKafkaError` with the file, the line and the reason, so the
-command exits 2 with one clear message instead of a traceback.
+command exits 2 with one clear message instead of a traceback.  So is a file whose import does
+not finish within the time limit (``limits.time_limit``): a loop at module level.
 
 Spec IDs: none (tooling).
 
@@ -33,6 +34,7 @@ from typing import Any
 
 from glasskafka.errors import GlassKafkaError
 from glasskafka.exercises.lab import STUDENT_MODULE_PREFIX, Lab, Student
+from glasskafka.exercises.limits import DEFAULT_TIMEOUT_S, TimeLimitExceeded, time_limit
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -101,11 +103,14 @@ def start_workspace(lab: Lab, directory: str | Path | None = None) -> Path:
     return target
 
 
-def load_student(lab: Lab, directory: str | Path | None = None) -> Student:
+def load_student(
+    lab: Lab, directory: str | Path | None = None, *, timeout_s: float | None = DEFAULT_TIMEOUT_S
+) -> Student:
     """Import the student's file of ``lab`` by path; return its entry points by name.
 
     Raises :class:`GlassKafkaError` for a missing workspace or file, a syntax error (naming the
-    line), an exception while importing, or a missing or non-callable entry point.
+    line), an exception while importing, an import that runs longer than ``timeout_s``, or a
+    missing or non-callable entry point.
     """
     path = student_file(lab, directory)
     if not path.parent.is_dir():
@@ -117,7 +122,13 @@ def load_student(lab: Lab, directory: str | Path | None = None) -> Student:
         raise GlassKafkaError(f"the workspace has no {lab.file_name!r}; expected {str(path)!r}")
     source = _read(path)
     _compile(source, path)
-    module = _execute(source, path, lab)
+    try:
+        with time_limit(timeout_s):
+            module = _execute(source, path, lab)
+    except TimeLimitExceeded as timeout:
+        raise GlassKafkaError(
+            f"importing {path.name} {timeout}; does its top level loop forever?"
+        ) from None
     return {name: _entry_point(module, name, path) for name in lab.entry_points}
 
 
