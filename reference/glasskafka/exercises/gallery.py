@@ -195,18 +195,8 @@ def _anomaly_section(name: str, book: Any) -> list[str]:
         if case.kind is kind:
             lines.append(f"- {case.spec_id} `{case.kind.value}`: {case.message}")
     picture = history_picture(history, report).source
-    if "<TR></TR>" in picture:
-        # No offset of the partition was ever read or written: the anomaly lies in the group's
-        # assignments, which the history picture does not draw (and Graphviz refuses an empty
-        # table row).
-        return [*lines, "", _NO_PICTURE, ""]
     return [*lines, "", "```{graphviz}", picture.rstrip(), "```", ""]
 
-
-_NO_PICTURE = (
-    "(No picture: no record of the partition was written or read; the anomaly is in the "
-    "assignments themselves, as the lines above show.)"
-)
 
 _HEADER = """\
 # Counterexample gallery

@@ -118,6 +118,10 @@ def _row_label(view: PartitionView, max_cells: int) -> str:
         colour = "white" if status is None else COLOURS[status]
         tip = "offsets not drawn" if status is None else status.value
         cells.append(f'<TD BGCOLOR="{colour}" TITLE="{html_text(tip)}">{html_text(text)}</TD>')
+    if not cells:
+        # No offset of the partition was written or read (the anomaly lies in the group's
+        # assignments); Graphviz refuses an empty table row, so say so in one cell.
+        cells.append('<TD BGCOLOR="white">no offset written or read</TD>')
     heading = html_text(f"{topic}-{partition}: {kinds}")
     # The row sits in a table of its own, so a long heading cannot stretch its first cells.
     row = (
@@ -137,7 +141,7 @@ def _legend_label(used: set[OffsetStatus]) -> str:
         f'<TD ALIGN="LEFT">{html_text(status.value)}</TD></TR>'
         for status in OffsetStatus
         if status in used
-    ]
+    ] or ['<TR><TD ALIGN="LEFT">no offsets drawn</TD></TR>']
     return f'<<TABLE BORDER="0" CELLSPACING="2">{"".join(rows)}</TABLE>>'
 
 
