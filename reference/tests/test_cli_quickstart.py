@@ -1,4 +1,8 @@
-"""``glasskafka quickstart``: the narrated run, its key lines, and the copy on the guide page."""
+"""``glasskafka quickstart --sim``: the simulated narration, its key lines, and the guide's copy.
+
+The real-process run (the command's default) is tested in ``test_cli_quickstart_real.py``;
+here every run is in the simulator, chosen by ``--sim`` or implied by ``--seed``/``--verbose``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ GUIDE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "guide" / "quicks
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    assert main(["quickstart", *args]) == 0
+    """The simulated run's output (``--sim`` unless ``--seed`` or ``--verbose`` imply it)."""
+    implied = any(arg in ("--seed", "--verbose") for arg in args)
+    assert main(["quickstart", *([] if implied else ["--sim"]), *args]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     return captured.out
@@ -133,7 +139,20 @@ def test_the_guide_page_shows_the_real_output(capsys: pytest.CaptureFixture[str]
     assert shown.group(1) == out
 
 
-@pytest.mark.parametrize("args", [["--seed", "x"], ["--seed"], ["--bogus"]])
+def test_seed_and_verbose_choose_the_simulator_as_sim_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plain = run(capsys)
+    assert plain.startswith("glasskafka quickstart: 3 brokers in the simulator, seed 0\n")
+    assert main(["quickstart", "--seed", "0"]) == 0
+    assert capsys.readouterr().out == plain
+    assert main(["quickstart", "--sim", "--seed", "0"]) == 0
+    assert capsys.readouterr().out == plain
+
+
+@pytest.mark.parametrize(
+    "args", [["--seed", "x"], ["--seed"], ["--bogus"], ["--sim", "--real"], ["--sim=yes"]]
+)
 def test_bad_options_are_a_usage_error_without_a_traceback(
     capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:

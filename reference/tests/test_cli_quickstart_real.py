@@ -1,4 +1,7 @@
-"""``glasskafka quickstart --real``: the story on real processes, and nothing left behind.
+"""``glasskafka quickstart``: the story on real processes, and nothing left behind.
+
+This is the README's main command: without options it runs on real processes (``--real`` says
+the same explicitly; ``--sim`` chooses the simulator, tested in ``test_cli_quickstart.py``).
 
 The run takes real seconds (about ten: most of it is ``zookeeper.session.timeout.ms`` after the
 kill), so one run, shared by the tests that read its output, is made per module.  Each run is
@@ -6,9 +9,9 @@ bounded by an alarm, so a hang fails the test instead of stalling the suite (the
 ``finally`` then stops its processes).  The key lines are checked, not the whole text: ports,
 pids and the controller election differ from run to run.
 
-A run that fails part-way (an error, or Ctrl-C) must stop every process it started and remove its
-directory (or keep it, with ``--keep``); options that belong to the simulated run are refused
-before anything starts.
+A run that fails part-way (an error, Ctrl-C, or SIGTERM sent to the command's own process) must
+stop every process it started and remove its directory (or keep it, with ``--keep``); options
+that belong to the other run are refused before anything starts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import io
 import re
 import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +58,7 @@ class Run:
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError(f"glasskafka quickstart --real ran longer than {RUN_LIMIT_S} s")
+    raise TimeoutError(f"glasskafka quickstart ran longer than {RUN_LIMIT_S} s")
 
 
 def run_bounded(*args: str) -> Run:
@@ -95,7 +100,12 @@ def consumed(text: str) -> list[tuple[int, str]]:
 
 @pytest.fixture(scope="module")
 def real_run() -> Run:
-    return run_bounded("--real")
+    return run_bounded()  # the README's command: no options at all
+
+
+def test_the_readme_runs_this_command() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "&& .venv/bin/glasskafka quickstart\n" in readme
 
 
 def test_the_run_succeeds_and_tells_the_story_in_the_courses_order(real_run: Run) -> None:
@@ -235,7 +245,7 @@ def test_a_run_that_fails_part_way_leaves_no_process_behind(
         raise failure
 
     monkeypatch.setattr(quickstart_real, "_produce", broken)
-    run = run_bounded("--real", *(["--keep"] if keep else []))
+    run = run_bounded(*(["--keep"] if keep else []))
     if keep:
         kept_directories.append(run.directory)
     assert run.status == status
@@ -255,7 +265,8 @@ def test_a_run_that_fails_part_way_leaves_no_process_behind(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--keep"], "--keep is allowed only with --real"),
+        (["--keep", "--sim"], "--keep is for a run on real processes"),
+        (["--keep", "--seed", "1"], "--keep is for a run on real processes"),
         (["--real", "--seed", "3"], "--seed and --verbose are for the simulated run"),
         (["--real", "--verbose"], "--seed and --verbose are for the simulated run"),
     ],
@@ -268,9 +279,48 @@ def test_options_of_the_other_run_are_refused_before_anything_starts(
     assert run.out == ""
 
 
-@pytest.mark.parametrize("args", [["--real", "--keep=yes"], ["--real", "extra"]])
+@pytest.mark.parametrize(
+    "args", [["--real", "--keep=yes"], ["--real", "extra"], ["--real", "--sim"], ["--keep", "x"]]
+)
 def test_malformed_options_are_a_usage_error(args: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(io.StringIO()) as err:
         main(["quickstart", *args])
     assert exit_info.value.code == 2
     assert "usage: glasskafka" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)]
+)
+def test_ctrl_c_or_a_kill_of_the_command_stops_every_process_it_started(
+    signum: signal.Signals, status: int
+) -> None:
+    """The command as a user runs it, in its own process, interrupted once its brokers are up:
+    Ctrl-C (SIGINT) or ``kill`` (SIGTERM) still stops the cluster and removes the directory."""
+    entry = "import sys; from glasskafka.cli import main; sys.exit(main())"
+    command = subprocess.Popen(
+        [sys.executable, "-c", entry, "quickstart"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job may start with SIGINT ignored, which Python would inherit.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert command.stdout is not None
+    lines = []
+    try:
+        for line in command.stdout:  # bounded: the run itself gives up after its own waits
+            lines.append(line)
+            if line.startswith("Step 2."):
+                break
+        command.send_signal(signum)
+        rest, err = command.communicate(timeout=RUN_LIMIT_S)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+    out = "".join(lines) + rest
+    run = Run(status=command.returncode, out=out, err=err)
+    assert run.status == status, run.err
+    assert "Traceback" not in run.err
+    assert len(run.pids) == 4 and all(not is_running(pid) for pid in run.pids)
+    assert processes_using(run.directory) == []
+    assert f"Removed {run.directory}." in run.out and not run.directory.exists()

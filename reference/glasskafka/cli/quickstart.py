@@ -1,4 +1,4 @@
-"""``glasskafka quickstart``: Kafka's quickstart, narrated step by step on a simulated cluster.
+"""``glasskafka quickstart``: Kafka's quickstart, narrated step by step (real, or ``--sim``).
 
 Theory of operation
 -------------------
@@ -21,15 +21,22 @@ narrating each step in Kafka's vocabulary:
 9. show where the data lives on each broker's (simulated) disk;
 10. stop.
 
-By default the cluster is simulated
-(:class:`~glasskafka.sim.kafka_cluster.KafkaCluster`): every node runs the real protocol code, in
-virtual time, so the run takes a fraction of a second and is the same for the same ``--seed``.
-``--verbose`` prints, after each step, the simulator's story of what the nodes said to each other.
+Two runs tell this story.  By default, as Kafka's quickstart does, on real processes: a
+coordination service and three brokers listening on free loopback ports, speaking Kafka's wire
+protocol, with their logs in a temporary directory (``glasskafka.cli.quickstart_real``; about ten
+seconds, most of it the session timeout after the kill).  With ``--sim`` the cluster is simulated
+(:class:`~glasskafka.sim.kafka_cluster.KafkaCluster`): every node runs the same protocol code in
+virtual time, so the run takes a fraction of a second and is the same for the same ``--seed``;
+``--verbose`` prints, after each step, the simulator's story of what the nodes said to each
+other.  ``--seed`` and ``--verbose`` only mean something in the simulator, so either of them
+chooses it too (``glasskafka quickstart --seed 0`` is the simulated run); ``--keep`` only means
+something for real processes.  This module holds the simulated narration; the real one is its
+sibling.
 
 Spec IDs: none (a demonstration; step 8 shows REPL-5's promise, no loss of acks=all data).
 
-Simplified from Kafka: Kafka's quickstart runs real processes on real ports; here that is
-``--real`` (``glasskafka.cli.quickstart_real``), the same story told by the runtime's processes.
+Simplified from Kafka: Kafka's quickstart starts one broker and leaves the console tools to the
+reader; both runs here start three brokers and add a failover.
 """
 
 from __future__ import annotations
@@ -59,36 +66,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``quickstart`` subcommand."""
     parser = subparsers.add_parser(
         "quickstart",
-        help="run Kafka's quickstart, with replication and a failover, on a simulated cluster",
-        description="Start a coordination service and three brokers, create a topic, produce, "
-        "consume, kill a leader and watch the controller elect a new one, narrated step by step.",
+        help="run Kafka's quickstart, with replication and a failover, on real local processes",
+        description="Start a coordination service and three brokers on loopback ports, create a "
+        "topic, produce, consume, kill a leader and watch the controller elect a new one, "
+        "narrated step by step; --sim tells the same story in the simulator.",
     )
-    parser.add_argument("--seed", type=int, help="the simulation's seed (default 0)")
-    parser.add_argument(
-        "--verbose", action="store_true", help="after each step, print what the nodes said"
-    )
-    parser.add_argument(
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument(
+        "--sim", action="store_true",
+        help="run in the deterministic simulator instead (a fraction of a second)",
+    )  # fmt: skip
+    runs.add_argument(
         "--real", action="store_true",
-        help="run on real processes, loopback sockets and files instead (glasskafka.runtime)",
+        help="run on real processes, loopback sockets and files (the default)",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, help="the simulation's seed (default 0; implies --sim)")
+    parser.add_argument(
+        "--verbose", action="store_true",
+        help="after each step, print what the nodes said (implies --sim)",
     )  # fmt: skip
     parser.add_argument(
-        "--keep", action="store_true", help="with --real: keep the directory of the run"
+        "--keep", action="store_true", help="keep the directory of a real run (config, data, logs)"
     )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.real:
-        # Imported here: quickstart_real imports TOPIC and EVENTS from this module.
-        from glasskafka.cli.quickstart_real import run_real_quickstart
+    simulated = args.sim or args.seed is not None or args.verbose
+    if simulated and args.real:
+        raise GlassKafkaError("--seed and --verbose are for the simulated run; omit --real")
+    if simulated:
+        if args.keep:
+            raise GlassKafkaError(
+                "--keep is for a run on real processes; omit --sim, --seed and --verbose"
+            )
+        seed = 0 if args.seed is None else args.seed
+        return run_quickstart(seed=seed, verbose=args.verbose, out=sys.stdout)
+    # Imported here: quickstart_real imports TOPIC and EVENTS from this module.
+    from glasskafka.cli.quickstart_real import run_real_quickstart
 
-        if args.seed is not None or args.verbose:
-            raise GlassKafkaError("--seed and --verbose are for the simulated run; omit --real")
-        return run_real_quickstart(keep=args.keep, out=sys.stdout)
-    if args.keep:
-        raise GlassKafkaError("--keep is allowed only with --real")
-    seed = 0 if args.seed is None else args.seed
-    return run_quickstart(seed=seed, verbose=args.verbose, out=sys.stdout)
+    return run_real_quickstart(keep=args.keep, out=sys.stdout)
 
 
 class _Narrator:

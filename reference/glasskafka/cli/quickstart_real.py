@@ -1,11 +1,13 @@
-"""``glasskafka quickstart --real``: Kafka's quickstart on real processes, sockets and files.
+"""``glasskafka quickstart``: Kafka's quickstart on real processes, sockets and files.
 
 Theory of operation
 -------------------
-The simulated quickstart (``glasskafka.cli.quickstart``) tells the story in virtual time; this
-one tells it with the runtime (``glasskafka.runtime``): every node is an operating-system
-process listening on a free ``127.0.0.1`` port, every question is asked over a socket, and the
-logs are files in a temporary directory.  The steps, in Kafka's vocabulary:
+This is the README's main command.  The simulated quickstart (``glasskafka quickstart --sim``,
+``glasskafka.cli.quickstart``) tells the story in virtual time; this one tells it with the runtime
+(``glasskafka.runtime``): every node is an operating-system process listening on a free
+``127.0.0.1`` port, every question is asked over a socket, and the logs are files in a temporary
+directory.  It needs nothing but this package: the processes are ``sys.executable`` running
+``glasskafka``.  The steps, in Kafka's vocabulary:
 
 1. start the coordination service and three brokers (``runtime.cluster.cluster_up``: the
    ``glasskafka zookeeper-start`` and ``glasskafka broker-start`` commands a student would type,
@@ -25,8 +27,11 @@ logs are files in a temporary directory.  The steps, in Kafka's vocabulary:
    base offset, with their sizes on disk;
 9. stop every process by its pid file and remove the directory (unless ``--keep``).
 
-Whatever happens -- a failed step, Ctrl-C -- the ``finally`` of :func:`run_real_quickstart` stops
-every process the run started, so nothing is left behind.
+Whatever happens -- a failed step, Ctrl-C, a ``kill`` (SIGTERM) or a closed terminal (SIGHUP) --
+the ``finally`` of :func:`run_real_quickstart` stops every process the run started, so nothing is
+left behind.  The processes run in sessions of their own (``runtime.cluster``), so Ctrl-C reaches
+only this command, which then stops them in order; SIGTERM and SIGHUP are turned into an exit
+that runs the same ``finally`` (Python's default for them would skip it).
 
 Spec IDs: none (a demonstration; step 7 shows REPL-5's promise, no loss of acks=all data).
 
@@ -44,8 +49,10 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from glasskafka.cli import main
@@ -100,35 +107,84 @@ def run_real_quickstart(*, keep: bool, out: TextIO) -> int:
     started = time.monotonic()
     directory = Path(tempfile.mkdtemp(prefix="glasskafka-quickstart-"))
     talk = _Narrator(out)
-    out.write(f"glasskafka quickstart --real: {_BROKERS} broker processes on 127.0.0.1, ")
+    out.write(f"glasskafka quickstart: {_BROKERS} broker processes on 127.0.0.1, ")
     out.write(f"files in {directory}\n")
     out.flush()
     stopped = False
-    try:
-        processes = _start(directory, talk)
-        _show_registrations(processes, talk)
-        bootstrap = ",".join(p.address for p in processes[1:])
-        _create_topic(bootstrap, talk)
-        offsets = _produce(bootstrap, talk)
-        end = offsets[-1] + 1
-        before = _consume(bootstrap, talk, "Consume partition 0 from the beginning", end)
-        survivors = _fail_over(processes, talk)
-        after = _consume(survivors, talk, "Consume partition 0 again, from the new leader", end)
-        _compare(talk, offsets, before, after)
-        _show_disks(directory, processes, talk)
-        talk.step("Stop")
-        _stop(directory, processes, talk)
-        stopped = True
-        talk.say(f"Everything ran for {time.monotonic() - started:.1f} s of real time.")
-    finally:
-        if not stopped:
-            cluster_down(directory, timeout_s=5.0)
-        if keep:
-            talk.say(f"Kept {directory} (config/, data/, logs/).")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
-            talk.say(f"Removed {directory}.")
+    with _TerminationGuard() as guard:
+        try:
+            processes = _start(directory, talk)
+            _show_registrations(processes, talk)
+            bootstrap = ",".join(p.address for p in processes[1:])
+            _create_topic(bootstrap, talk)
+            offsets = _produce(bootstrap, talk)
+            end = offsets[-1] + 1
+            before = _consume(bootstrap, talk, "Consume partition 0 from the beginning", end)
+            survivors = _fail_over(processes, talk)
+            after = _consume(survivors, talk, "Consume partition 0 again, from the new leader", end)
+            _compare(talk, offsets, before, after)
+            _show_disks(directory, processes, talk)
+            talk.step("Stop")
+            guard.cleaning_up()
+            _stop(directory, processes, talk)
+            stopped = True
+            talk.say(f"Everything ran for {time.monotonic() - started:.1f} s of real time.")
+        finally:
+            guard.cleaning_up()
+            if not stopped:
+                cluster_down(directory, timeout_s=5.0)
+            if keep:
+                talk.say(f"Kept {directory} (config/, data/, logs/).")
+            else:
+                shutil.rmtree(directory, ignore_errors=True)
+                talk.say(f"Removed {directory}.")
     return 0
+
+
+class _TerminationGuard:
+    """While the run lasts, SIGTERM and SIGHUP stop it the way Ctrl-C does, through its
+    ``finally``, instead of Python's default for them, which would leave the cluster's processes
+    running; the command then exits with status 128 + the signal's number, as a shell reports a
+    killed command.  Once the cleanup has begun (:meth:`cleaning_up`), a further one is noted but
+    cannot cut it short.
+
+    "The way Ctrl-C does" is meant literally: the handler calls whatever handles SIGINT at that
+    moment -- Python's, which raises KeyboardInterrupt, or, inside ``asyncio.run`` (the zk-shell
+    steps), asyncio's, which cancels the running task first so the event loop closes cleanly.
+    Signal handlers can only be set from the main thread; elsewhere the guard does nothing.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.previous: dict[int, object] = {}
+        self.cleaning = False
+        self.received: int | None = None
+
+    def __enter__(self) -> _TerminationGuard:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {int(s): signal.signal(s, self._on_signal) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        if self.received is not None and kind in (None, KeyboardInterrupt):
+            raise SystemExit(128 + self.received)
+
+    def cleaning_up(self) -> None:
+        self.cleaning = True
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        first = self.received is None
+        self.received = signum
+        if self.cleaning or not first:
+            return
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt):
+            interrupt(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
 
 
 class _Narrator:
@@ -173,7 +229,11 @@ def _zk_shell(zookeeper: ClusterProcess, command: str) -> list[str]:
     """What ``glasskafka zk-shell -server <address> <command>`` prints, minus the banner."""
     host, _, port = zookeeper.address.rpartition(":")
     printed = io.StringIO()
-    status = asyncio.run(run_shell((host, int(port)), [command], out=printed))
+    shell = run_shell((host, int(port)), [command], out=printed)
+    try:
+        status = asyncio.run(shell)
+    finally:
+        shell.close()  # a no-op once run; spares a warning if Ctrl-C came before it started
     lines = printed.getvalue().splitlines()
     # zkCli.sh's banner ends with the SyncConnected event; the command's answer follows it.
     marker = next((i for i, line in enumerate(lines) if "state:SyncConnected" in line), -1)
