@@ -1,0 +1,144 @@
+"""Chapter 8's scripts run, print what the chapter says they print, and the pictures are current.
+
+Each script runs as a student would run it, from the repository root
+(``python -m tutorials.ch08_consumer_groups_and_rebalancing.<name>``).  Every listing in
+``chapter.md`` that follows a ``% output: <name>`` line must appear in that script's output, its
+lines in the listing's order, so the text cannot drift from the code.  Every ``{graphviz}`` file
+the chapter shows must be exactly what ``draw_pictures`` prints for it -- drawn from a real
+simulator run -- and must render.  The lab's own helpers are checked directly as well: the
+transitions it reports follow the coordinator's table, and the history it writes parses.
+
+Spec IDs: GROUP-4 (the reported transitions are legal), DELIV-19 (the runs' histories are valid).
+
+Simplified from Kafka: Kafka's documentation shows no runnable group examples to compare against.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+from glasskafka.group import is_valid_transition
+from glasskafka.history import Verdict, check_history, read_history
+
+from model_tests.support import require_tool
+from tutorials.ch08_consumer_groups_and_rebalancing.second_consumer import second_join
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHAPTER = pathlib.Path(__file__).resolve().parent
+PACKAGE = "tutorials.ch08_consumer_groups_and_rebalancing"
+SCRIPTS = ["two_models", "second_consumer", "consumer_dies", "slow_poller"]
+
+
+def run(name: str, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == status, result.stderr
+    return result
+
+
+def chapter() -> str:
+    return (CHAPTER / "chapter.md").read_text(encoding="utf-8")
+
+
+def listings() -> list[tuple[str, list[str]]]:
+    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
+    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", chapter(), flags=re.M | re.S)
+    return [(name, block.split("\n")) for name, block in found]
+
+
+def in_order(lines: list[str], output: list[str]) -> bool:
+    """Whether ``lines`` appear in ``output`` in the same order (others may come between)."""
+    position = 0
+    for line in lines:
+        try:
+            position = output.index(line, position) + 1
+        except ValueError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def outputs() -> dict[str, str]:
+    return {name: run(name).stdout for name in SCRIPTS}
+
+
+def test_the_chapter_shows_every_script(outputs: dict[str, str]) -> None:
+    assert {name for name, _ in listings()} == set(SCRIPTS)
+
+
+def test_every_listing_is_what_its_script_prints(outputs: dict[str, str]) -> None:
+    for script, lines in listings():
+        output = outputs[script].splitlines()
+        assert in_order(lines, output), f"not in {script}'s output, in order:\n" + "\n".join(lines)
+
+
+def number(pattern: str, text: str) -> int:
+    """The integer the first group of ``pattern`` matches in ``text`` (the test fails if none)."""
+    found = re.search(pattern, text)
+    assert found is not None, f"{pattern!r} not in the output"
+    return int(found[1])
+
+
+def test_the_outputs_tell_the_chapters_story(outputs: dict[str, str]) -> None:
+    """The claims the prose makes, read off the scripts' output."""
+    assert "records processed by both members: 0; by the group: 6 of 6" in outputs["two_models"]
+    joined = outputs["second_consumer"]
+    assert "error MEMBER_ID_REQUIRED" in joined and "error REBALANCE_IN_PROGRESS" in joined
+    assert "now: Stable, generation 2, 2 members" in joined
+    died = outputs["consumer_dies"]
+    last = number(r"last heartbeat reached the coordinator at (\d+) ms", died)
+    expired = number(r"(\d+) ms  broker \d  group billing: Stable -> Prep", died)
+    assert expired == last + 6000  # session.timeout.ms after the last heartbeat
+    assert "history checker: valid" in died
+    slow = outputs["slow_poller"]
+    assert "c2 -> broker-2      LeaveGroup" in slow
+    assert "c2's commit_sync(): commit_sync() timed out" in slow
+
+
+def test_the_lab_reports_legal_transitions_and_a_valid_history(tmp_path: pathlib.Path) -> None:
+    run_ = second_join()
+    transitions = run_.lab.transitions
+    assert len(transitions) == 6
+    assert all(is_valid_transition(t.source, t.target) for t in transitions), "GROUP-4"
+    path = tmp_path / "second.jsonl"
+    lines = run_.lab.recording.write(path)
+    history = read_history(path)
+    assert len(history.operations) == lines > 0
+    assert check_history(history).verdict is Verdict.VALID
+
+
+def pictures() -> list[str]:
+    return re.findall(r"^```\{graphviz\} (\S+)\.dot\n```", chapter(), flags=re.M)
+
+
+def test_every_picture_is_what_draw_pictures_prints() -> None:
+    figures = run("draw_pictures", "--list").stdout.split()
+    assert sorted(pictures()) == sorted(figures)
+    for name in figures:
+        kept = (CHAPTER / f"{name}.dot").read_text(encoding="utf-8")
+        assert run("draw_pictures", name).stdout == kept, f"{name}.dot is out of date"
+
+
+def test_the_pictures_render() -> None:
+    dot = require_tool("dot")
+    for name in pictures():
+        result = subprocess.run(
+            [dot, "-Tsvg", str(CHAPTER / f"{name}.dot")], capture_output=True, timeout=60
+        )
+        assert result.returncode == 0 and b"<svg" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["nonsense"], ["group_states", "extra"], ["--LIST"]])
+def test_draw_pictures_refuses_a_bad_figure_name(args: list[str]) -> None:
+    result = run("draw_pictures", *args, status=2)
+    assert result.stdout == ""
+    assert "usage: draw_pictures FIGURE (one of: group_states" in result.stderr
