@@ -304,7 +304,7 @@ class ConsumerNode(Node):
         if self.config.enable_auto_commit and commits.may_commit(self):
             call.offsets = self.subscriptions.all_consumed()
         if call.offsets:
-            call.sent = commits.send_commit(self, call.offsets, CommitMode.AUTO, None)
+            commits.send_commit(self, call.offsets, CommitMode.AUTO, None, call=call)
         return self._step()
 
     @property

@@ -332,9 +332,17 @@ def send_commit(
     offsets: Mapping[TopicPartition, int],
     mode: CommitMode,
     callback: CommitCallback | None,
+    *,
+    call: PendingCall | None = None,
 ) -> int:
-    """Send an OffsetCommit now, or fail it at once if it cannot be sent; returns its id."""
+    """Send an OffsetCommit now, or fail it at once if it cannot be sent; returns its id.
+
+    ``call`` is the blocking call that waits for this commit: it learns the commit's id before
+    anything is sent, so a commit that fails at once (no stable generation) still ends it.
+    """
     commit_id = host.committer.start(offsets, mode, callback)
+    if call is not None:
+        call.sent = commit_id
     coordinator = host.coordinator
     assert coordinator is not None
     if coordinator.coordinator is None:
@@ -394,10 +402,15 @@ def commit_done(host: CommitHost, commit_id: int, error: ErrorCode) -> None:
 
 def progress_commit_sync(host: CommitHost, call: PendingCall) -> None:
     """Send the call's commit once the coordinator is known (and again after a retriable error)."""
+    if not call.offsets:
+        # ConsumerCoordinator.commitOffsetsSync: nothing to commit returns at once, without
+        # looking for the coordinator.
+        host.finish(CommitResult(offsets={}))
+        return
     coordinator = host.coordinator
     ready = coordinator is not None and coordinator.coordinator is not None
     if call.sent is None and host.now_ms >= call.retry_at_ms and ready:
-        call.sent = send_commit(host, call.offsets, CommitMode.SYNC, None)
+        send_commit(host, call.offsets, CommitMode.SYNC, None, call=call)
     if host.call is call and host.now_ms >= call.deadline_ms:
         host.finish(CommitFailedError(f"commit_sync() timed out at {host.now_ms} ms"))
 
