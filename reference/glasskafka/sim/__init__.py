@@ -10,6 +10,7 @@ One job per file (STYLE rule 13; TigerBeetle's simulator and etcd raft's tests a
 * ``host`` -- one node's place: its factory, disk, timers and restarts;
 * ``trace`` -- every event as plain data, observers, and the story;
 * ``choices`` -- the controlled mode's choices;
+* ``wire`` -- the option that carries every message as bytes, through the wire codec;
 * ``simulator`` -- the loop that ties them together.
 
 Modules that build a Kafka cluster on top of the simulator (``kafka_cluster``, the harness;

@@ -28,6 +28,10 @@ client API method as an input.
 which the caller lists :meth:`Simulator.pending` choices and performs one with
 :meth:`Simulator.deliver` (see ``glasskafka.sim.choices``).  The two mix freely.
 
+**The wire option.**  With ``wire`` on, every message is encoded to bytes and decoded again
+just before delivery, so nodes get exactly what the runtime's sockets would give them
+(``glasskafka.sim.wire``); a message the codec cannot carry stops the simulation.
+
 **Determinism.**  Every random choice comes from a stream derived from ``seed``; every ordering
 is by (time, sequence number) or sorted.  So the same seed and the same calls record the same
 trace, and the whole simulation (nodes and their disks included) is plain data that
@@ -46,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, assert_never, overload
+from typing import Any, Literal, TypeVar, assert_never, overload
 
 from glasskafka.errors import GlassKafkaError
 from glasskafka.ids import Millis, NodeId
@@ -73,6 +77,7 @@ from glasskafka.sim.trace import (
     TimerFired,
     Trace,
 )
+from glasskafka.sim.wire import WireRoundTrip, default_wire
 from glasskafka.storage import SimDisk
 
 __all__ = ["SimStatistics", "Simulator"]
@@ -108,12 +113,16 @@ class Simulator:
         network: NetworkConfig | None = None,
         network_type: type[Network] = Network,
         transform: Callable[[Message], Message] | None = None,
+        wire: WireRoundTrip | Literal[False] | None = None,
     ) -> None:
         """Create an empty simulation; add nodes with :meth:`add_node`.
 
         ``network_type`` lets a test substitute a deliberately broken network to prove that the
         SIM specs catch it.  ``transform``, if given, is applied to every message as it is
-        delivered (a codec round trip, for instance).
+        delivered (a codec round trip, for instance).  ``wire`` sends every message through the
+        wire codec before delivery (``glasskafka.sim.wire``): a :class:`WireRoundTrip` to use,
+        False for off, or None (the default) for whatever :func:`default_wire` says -- off unless
+        the test configuration turned it on.
         """
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise GlassKafkaError(f"seed={seed!r}: the simulation seed must be an integer")
@@ -126,6 +135,7 @@ class Simulator:
         self.trace = Trace()
         self.hosts: dict[NodeId, Host] = {}
         self.transform = transform
+        self.wire = default_wire() if wire is None else (wire or None)
         self._fault_rng = derive_rng(seed, "faults")
 
     # -- nodes -----------------------------------------------------------------------------------
@@ -275,6 +285,8 @@ class Simulator:
 
     def _deliver(self, in_flight: InFlight) -> None:
         message = in_flight.message
+        if self.wire is not None:
+            message = self.wire(message)  # raises WireCodecError for what cannot travel
         if self.transform is not None:
             message = self.transform(message)
         now_ms = self.clock.now_ms
