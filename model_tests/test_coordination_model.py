@@ -240,8 +240,10 @@ class CoordinationMachine(RuleBasedStateMachine):
             self.now = max(self.now, at)
             before, live_before = snapshot(self.server), set(self.server.live_sessions())
             outputs = self.server.on_timer(name, Millis(self.now))
-            self._record_ends(before, live_before, closed=False)
-            self._deliver(outputs)
+            # Several sessions can expire at one tick: the server ends them one by one, so an
+            # ephemeral deleted with the first may fire a watch of the second before it ends.
+            # Its events go out before the sessions are recorded as ended.
+            self._record_ends(before, live_before, closed=False, deliver_first=outputs)
         self.now = end
 
     # -----------------------------------------------------------------------------------------
@@ -496,14 +498,27 @@ class CoordinationMachine(RuleBasedStateMachine):
             self.set_counts[path] = self.set_counts.get(path, 0) + 1
 
     def _record_ends(
-        self, before: TreeSnapshot, live_before: set[SessionId], *, closed: bool
+        self,
+        before: TreeSnapshot,
+        live_before: set[SessionId],
+        *,
+        closed: bool,
+        deliver_first: list[Output] | None = None,
     ) -> None:
-        """Sessions that ended in this step: their ends, and the znodes that vanished with them."""
+        """Sessions that ended in this step: their ends, and the znodes that vanished with them.
+
+        With ``deliver_first``, the vanished znodes and the step's outputs (the watch events
+        their deletion fired) are recorded before the ends."""
         ended = live_before - set(self.server.live_sessions())
         if not ended:
+            if deliver_first is not None:
+                self._deliver(deliver_first)
             return
         after = snapshot(self.server)
         self.session_ends.append(SessionEnd(ended=frozenset(ended), before=before, after=after))
+        if deliver_first is not None:
+            self._record_vanished(before, after)
+            self._deliver(deliver_first)
         for session_id in sorted(ended):
             self.watch_steps.append(WatchEnded(session_id=session_id))
             life = self.lives[session_id]
@@ -512,6 +527,10 @@ class CoordinationMachine(RuleBasedStateMachine):
             else:
                 life.expired_at_ms = self.now
             self.model.end_session(session_id)
+        if deliver_first is None:
+            self._record_vanished(before, after)
+
+    def _record_vanished(self, before: TreeSnapshot, after: TreeSnapshot) -> None:
         for path in sorted(set(before.znodes) - set(after.znodes)):
             self.watch_steps.append(WatchWrite(path=path, change="deleted"))
             self.set_counts.pop(path, None)
