@@ -34,6 +34,9 @@ other     INVALID_REQUIRED_ACKS for every partition, nothing appended
 
 The course's summary of the trade-off: the longer the producer waits, the slower and the safer.
 
+A parked acks=all produce keeps its request *without* the batches, which are in the log by then,
+so the purgatory's memory does not grow with how many requests a producer pipelines.
+
 Spec IDs: REPL-16 (the minISR gate at both ends), REPL-5 (acks=all answered only once the ISR
 has the batch), LIVE-1 (a parked produce is always answered), IDEM-1, IDEM-3, IDEM-4, IDEM-6
 (through ``idempotence.py``).
@@ -117,12 +120,31 @@ def handle_produce(
     operation = DelayedProduce(
         operation_id=manager.purgatory.new_id(),
         sender=sender,
-        request=request,
+        request=_without_records(request, body),
         statuses=statuses,
         deadline_ms=Millis(now_ms + max(body.timeout_ms, 0)),
     )
     effects.outputs.append(manager.purgatory.park(operation))
     return Parked(operation_id=operation.operation_id)
+
+
+def _without_records(request: KafkaRequest, body: ProduceRequest) -> KafkaRequest:
+    """The request as the purgatory keeps it: everything but the batches, now in the log.
+
+    Why: librdkafka lets a producer pipeline up to a million requests per connection, each up to
+    a megabyte; holding their batches until the HW passes them would make the leader's memory
+    grow with its followers' lag.  The answer needs only the acks and the correlation id.
+    """
+    topics = tuple(
+        dataclasses.replace(
+            topic,
+            partition_data=tuple(
+                dataclasses.replace(data, records=None) for data in topic.partition_data
+            ),
+        )
+        for topic in body.topic_data
+    )
+    return dataclasses.replace(request, body=dataclasses.replace(body, topic_data=topics))
 
 
 def _refused(topic: str, data: PartitionProduceData, error: ErrorCode) -> ProducePartitionStatus:

@@ -49,6 +49,7 @@ from glasskafka.cli.perf_common import (
     BYTES_PER_MB,
     build_client,
     format_timestamp,
+    freeze_startup_objects,
     now_ms,
     parse_properties,
     positive_int,
@@ -179,6 +180,7 @@ def _run(args: argparse.Namespace) -> int:
 def _measure(consumer: Any, args: argparse.Namespace) -> int:
     """Start, join or assign, consume, print the rows (ConsumerPerformance's ``main``)."""
     print(DETAILED_HEADER if args.show_detailed_stats else HEADER, flush=True)
+    freeze_startup_objects()
     start_wall, start = wall_clock_ms(), now_ms()
     join_ms = _join(consumer, args) if args.group else _assign_all(consumer, args.topic)
     progress = _consume(consumer, args, join_ms=join_ms)
@@ -248,13 +250,12 @@ def _consume(consumer: Any, args: argparse.Namespace, *, join_ms: int) -> Consum
         batch = consumer.consume(num_messages=min(500, args.messages - progress.messages),
                                  timeout=_POLL_S)  # fmt: skip
         current = now_ms()
-        records = [m for m in batch if not _failed(m)]
-        if not records:
+        messages, size = _count(batch)
+        if not messages:
             continue
         last_consumed = current
-        for record in records:
-            progress.messages += 1
-            progress.bytes += len(record.key() or b"") + len(record.value() or b"")
+        progress.messages += messages
+        progress.bytes += size
         # Kafka checks the interval only as records arrive, so an idle spell prints nothing.
         if args.show_detailed_stats and current - last_report >= args.reporting_interval:
             row = detailed_row(end_ms=wall_clock_ms(), interval_ms=current - last_report,
@@ -265,9 +266,21 @@ def _consume(consumer: Any, args: argparse.Namespace, *, join_ms: int) -> Consum
     return progress
 
 
-def _failed(message: Any) -> bool:
-    """Report a consumer error on stderr (librdkafka retries by itself); True if it is one."""
-    error = message.error()
-    if error is not None:
-        print(f"glasskafka consumer-perf-test: consumer error: {error}", file=sys.stderr)
-    return error is not None
+def _count(batch: list[Any]) -> tuple[int, int]:
+    """Records in ``batch`` and their key and value bytes; errors are reported on stderr
+    (librdkafka retries by itself) and not counted.
+
+    This loop runs once per record, so it keeps its sums in local variables: at a few hundred
+    thousand records a second, updating ``ConsumerProgress`` per record would cost the tool
+    more than the broker spends serving the fetch.
+    """
+    messages = size = 0
+    for message in batch:
+        error = message.error()
+        if error is not None:
+            print(f"glasskafka consumer-perf-test: consumer error: {error}", file=sys.stderr)
+            continue
+        key, value = message.key(), message.value()
+        size += (len(key) if key else 0) + (len(value) if value else 0)
+        messages += 1
+    return messages, size

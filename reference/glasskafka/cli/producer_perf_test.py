@@ -45,6 +45,7 @@ from typing import Any
 from glasskafka.cli.perf_common import (
     BYTES_PER_MB,
     build_client,
+    freeze_startup_objects,
     now_ms,
     parse_properties,
     positive_int,
@@ -114,14 +115,13 @@ class ProducerStats:
     window_total_latency_ms: int = 0
     window_max_latency_ms: int = 0
     latencies_ms: list[int] = field(default_factory=list)
+    sampling: int = field(init=False, default=1)
+    """Keep the latency of every ``sampling``-th record (Kafka's rule); worked out once, since
+    :meth:`record` runs for every record."""
 
     def __post_init__(self) -> None:
         self.window_start_ms = self.start_ms
-
-    @property
-    def sampling(self) -> int:
-        """Keep the latency of every ``sampling``-th record (Kafka's rule)."""
-        return max(1, self.num_records // min(self.num_records, MAX_LATENCY_SAMPLES))
+        self.sampling = max(1, self.num_records // min(self.num_records, MAX_LATENCY_SAMPLES))
 
     def record(self, *, iteration: int, latency_ms: int, size: int, now: float) -> str | None:
         """Count one acknowledged record; return a window line if the window is over."""
@@ -235,6 +235,7 @@ def _send_all(producer: Any, args: argparse.Namespace) -> int:
     """ProducerPerformance's loop: send, poll for acknowledgements, throttle; then flush."""
     alphabet = random.Random(args.record_size)
     payload = bytes(alphabet.randrange(26) + 65 for _ in range(args.record_size))
+    freeze_startup_objects()
     start = now_ms()
     stats = ProducerStats(num_records=args.num_records, start_ms=start)
     throttler = ThroughputThrottler(target_throughput=args.throughput, start_ms=start)

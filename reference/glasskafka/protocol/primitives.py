@@ -229,6 +229,10 @@ class Reader:
             )
 
 
+_SIZE_PREFIX_ROOM = 4
+"""The ``int32`` size in front of every frame (``framing.py``), kept by ``with_size_prefix``."""
+
+
 class Writer:
     """Appends primitive values to a growing buffer, checking each value first."""
 
@@ -240,6 +244,24 @@ class Writer:
     def to_bytes(self) -> bytes:
         """Everything written so far."""
         return bytes(self._buffer)
+
+    @classmethod
+    def with_size_prefix(cls) -> Writer:
+        """A writer whose first four bytes are kept for a frame's ``int32`` size (``to_frame``)."""
+        writer = cls()
+        writer._buffer += bytes(_SIZE_PREFIX_ROOM)
+        return writer
+
+    def to_frame(self) -> bytearray:
+        """The buffer itself, its first four bytes set to the size of the rest: a whole frame.
+
+        Only for a writer made by :meth:`with_size_prefix`, and nothing may be written after.
+        Why: a Fetch answer carries up to ``fetch.max.bytes`` of records, and copying them
+        again for :meth:`to_bytes` and again to put the size in front costs as much as sending
+        them; built in place, the records are copied once, into this buffer.
+        """
+        _STRUCTS["int32"].pack_into(self._buffer, 0, len(self._buffer) - _SIZE_PREFIX_ROOM)
+        return self._buffer
 
     def __len__(self) -> int:
         return len(self._buffer)

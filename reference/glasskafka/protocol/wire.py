@@ -79,6 +79,7 @@ __all__ = [
     "decode_response",
     "encode_request",
     "encode_response",
+    "encode_response_frame",
 ]
 
 MAX_RESPONSE_BYTES = 2**31 - 1
@@ -137,14 +138,23 @@ def encode_response(header: ResponseHeader, message: Message, version: int) -> b
     ``version`` is the version of the request being answered.  Raises :class:`EncodeError` if
     ``message`` is not a response, :class:`UnsupportedVersionError` as for requests.
     """
+    return bytes(encode_response_frame(header, message, version))
+
+
+def encode_response_frame(header: ResponseHeader, message: Message, version: int) -> bytearray:
+    """:func:`encode_response`, the same bytes, built in place in the buffer that is returned.
+
+    The runtime sends answers this way: a Fetch answer carries megabytes of records, and each
+    copy of them costs about as much as sending them (``Writer.to_frame``).
+    """
     api = _api_of(message)
     if is_request(message):
         raise EncodeError(f"{type(message).__name__} is a request, not a response")
     _check_version(api.name, version, api.versions)
-    writer = Writer()
+    writer = Writer.with_size_prefix()
     write_response_header(writer, header)
     encode_struct(writer, api.response, message, version)
-    return frame(writer.to_bytes())
+    return writer.to_frame()
 
 
 def decode_response(

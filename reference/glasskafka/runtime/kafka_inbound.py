@@ -40,9 +40,10 @@ closed rather than sent half a frame.
 
 Spec IDs: none (hostile-input tests in ``reference/tests/test_runtime_hostile.py``).
 
-Simplified from Kafka: Kafka stops reading a connection while one of its requests is in
-progress (``SocketServer`` mutes the channel); glasskafka keeps reading up to
-:data:`MAX_PENDING_ANSWERS` owed answers and lets the broker hold the requests back.
+Simplified from Kafka: Kafka stops reading a connection while any of its requests is in
+progress (``SocketServer`` mutes the channel); glasskafka stops reading only while a request of
+the connection is parked in the broker, and otherwise reads ahead up to
+:data:`MAX_PENDING_ANSWERS` owed answers.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ from glasskafka.protocol.apis import api_for
 from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
 from glasskafka.protocol.errors import CodecError, UnsupportedRequestError
 from glasskafka.protocol.headers import ResponseHeader
-from glasskafka.protocol.wire import api_versions_error_response, decode_request, encode_response
+from glasskafka.protocol.wire import (
+    api_versions_error_response,
+    decode_request,
+    encode_response_frame,
+)
 from glasskafka.runtime.host import NodeHost
 from glasskafka.runtime.streams import FramedProtocol
 
@@ -75,7 +80,7 @@ class _Slot:
     correlation_id: int
     api_name: str
     api_version: int
-    frame: bytes | None = None
+    frame: bytes | bytearray | None = None
 
 
 class KafkaConversation:
@@ -178,7 +183,9 @@ class KafkaConversation:
             )
             return
         try:
-            slot.frame = encode_response(
+            # Built in place (a bytearray): a Fetch answer's records are copied once, not three
+            # times; see ``encode_response_frame``.
+            slot.frame = encode_response_frame(
                 ResponseHeader(correlation_id=message.correlation_id),
                 message.body,
                 slot.api_version,
@@ -198,7 +205,16 @@ class KafkaConversation:
             self.stream.update_reading()
 
     def wants_more(self, stream: FramedProtocol) -> bool:
-        return len(self.slots) < MAX_PENDING_ANSWERS
+        """Read on unless 64 answers are owed or the broker holds a parked request of ours.
+
+        Kafka mutes a connection while one of its requests is in progress (``SocketServer``).
+        A parked request here (an acks=all produce, a long-poll fetch) holds back everything the
+        client sent after it; reading on would only move those requests -- a megabyte each for
+        a producer -- from the socket into the broker's memory.  The answer that unparks it
+        resumes reading (``_flush``).
+        """
+        parked = self.will_answer is not None and self.will_answer(self.peer)
+        return len(self.slots) < MAX_PENDING_ANSWERS and not parked
 
     def on_closed(self, stream: FramedProtocol, reason: str) -> None:
         self.slots.clear()

@@ -5,20 +5,30 @@ Theory of operation
 Both protocols glasskafka speaks on sockets -- Kafka's and the coordination service's -- put an
 ``int32`` size in front of every frame (Kafka's protocol guide, "Common Request and Response
 Structure"; ``zk_codec.py``).  :class:`FramedProtocol` is the one asyncio protocol behind every
-connection, inbound or outbound: it feeds what the socket reads into a
-:class:`~glasskafka.protocol.framing.Deframer` and hands each whole frame, in order, to a
-:class:`FrameHandler`.  Writing is the other half: :meth:`FramedProtocol.write_frame` takes one
-*whole* frame, already encoded, so a connection never carries half a message (DESIGN §7, "never
-a partial write").
+connection, inbound or outbound: it cuts what the socket reads into whole frames and hands each,
+in order, to a :class:`FrameHandler`.  Writing is the other half:
+:meth:`FramedProtocol.write_frame` takes one *whole* frame, already encoded, so a connection never
+carries half a message (DESIGN §7, "never a partial write").
 
 Closing is deliberate and logged.  :meth:`FramedProtocol.close` records the reason (a size out of
 range, an undecodable frame, a peer that hung up), stops reading, and closes the transport, which
 first flushes what was already written.  The handler hears about it exactly once, through
 :meth:`FrameHandler.on_closed`, however the connection ended.
 
-A size prefix is checked the moment its four bytes arrive: above ``max_size``
+A size prefix is checked the moment its four bytes arrive
+(:func:`~glasskafka.protocol.framing.check_frame_size`): above ``max_size``
 (``socket.request.max.bytes`` for a broker) the stream fails at once, without buffering the body,
 as Kafka's ``NetworkReceive`` does; frames completed before the bad size are still handled.
+
+**The fast path.**  The simple way to cut frames is :class:`~glasskafka.protocol.framing.Deframer`:
+append every chunk the socket gives to a buffer, slice whole frames off its front.  That copies
+every byte three times (into the buffer, the slice, the frame), and a producer's megabyte batch
+or a follower's megabyte Fetch answer then costs more to cut than to receive.  So this is an
+``asyncio.BufferedProtocol``: the socket reads *into* a buffer this class lends it
+(``get_buffer``).  Small frames arrive in a reused 256 KiB scratch buffer and are copied out
+once each; a frame too big for it gets a buffer of exactly its size, the bytes already received
+are moved there, and the socket fills the rest in place -- one copy, to hand the handler
+``bytes``.  The checks and the order of frames are the deframer's.
 
 Back-pressure: while the handler reports that too many answers are owed
 (:meth:`FrameHandler.wants_more` is false), the stream stops reading from the socket and resumes
@@ -28,19 +38,26 @@ Spec IDs: none.
 
 Simplified from Kafka: Kafka's ``SocketServer`` runs acceptor and processor threads with
 selectors and caps the memory of all connections together (``queued.max.request.bytes``);
-glasskafka has one event loop and caps each connection's pipeline instead.
+glasskafka has one event loop and caps each connection's pipeline instead.  Like Kafka's
+``NetworkReceive``, it allocates a large frame's whole buffer once its size is known (and
+checked against ``max_size``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from typing import Protocol
 
-from glasskafka.protocol.errors import MalformedFrameError
-from glasskafka.protocol.framing import Deframer, FrameSizeError
+from glasskafka.protocol.framing import SIZE_PREFIX_BYTES, FrameSizeError, check_frame_size
 
-__all__ = ["FrameHandler", "FramedProtocol"]
+__all__ = ["SCRATCH_BYTES", "FrameHandler", "FramedProtocol"]
+
+SCRATCH_BYTES = 256 * 1024
+"""The reused receive buffer for small frames: as much as asyncio reads at once by default."""
+
+_SIZE = struct.Struct(">i")
 
 
 class FrameHandler(Protocol):
@@ -59,7 +76,7 @@ class FrameHandler(Protocol):
         """Whether to keep reading from the socket (false pauses it)."""
 
 
-class FramedProtocol(asyncio.Protocol):
+class FramedProtocol(asyncio.BufferedProtocol):
     """One TCP connection carrying size-prefixed frames."""
 
     def __init__(
@@ -74,13 +91,20 @@ class FramedProtocol(asyncio.Protocol):
         self.handler = handler
         self.name = name
         self.log = log
-        self.deframer = Deframer(min_size=min_size, max_size=max_size)
+        self.min_size = min_size
+        self.max_size = max_size
         self.transport: asyncio.Transport | None = None
         self.closed_reason: str | None = None
         self.peer_address = "?"
         self._paused = False
+        # Received bytes not yet cut into frames: the first ``_filled`` bytes of ``_scratch``,
+        # or, while one large frame arrives, the first ``_large_filled`` bytes of ``_large``.
+        self._scratch = bytearray(SCRATCH_BYTES)
+        self._filled = 0
+        self._large: bytearray | None = None
+        self._large_filled = 0
 
-    # -- asyncio.Protocol -----------------------------------------------------------------------
+    # -- asyncio.BufferedProtocol ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -90,18 +114,56 @@ class FramedProtocol(asyncio.Protocol):
             self.peer_address = f"{peer[0]}:{peer[1]}"
         self.handler.on_open(self)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """Where the socket's next bytes go: the rest of a large frame, or the scratch buffer."""
+        if self._large is not None:
+            return memoryview(self._large)[self._large_filled :]
+        return memoryview(self._scratch)[self._filled :]
+
+    def buffer_updated(self, nbytes: int) -> None:
         if self.closed_reason is not None:
             return
-        try:
-            frames = self.deframer.feed(data)
-        except FrameSizeError as error:
-            self._handle(error.complete_frames)
-            self.close(f"bad frame size: {error}")
+        if self._large is None:
+            self._filled += nbytes
+            self._cut_frames()
             return
-        except MalformedFrameError as error:  # the deframer had already failed
-            self.close(f"bad stream: {error}")
-            return
+        self._large_filled += nbytes
+        if self._large_filled == len(self._large):
+            frame, self._large = bytes(self._large), None
+            self._handle([frame])
+
+    def _cut_frames(self) -> None:
+        """Hand on every whole frame in the scratch buffer; keep the start of the next.
+
+        A size out of range closes the stream after the frames before it are handled.  A frame
+        bigger than the scratch buffer moves to a buffer of its own, which the socket fills.
+        """
+        view, start = memoryview(self._scratch), 0
+        frames: list[bytes] = []
+        while self._filled - start >= SIZE_PREFIX_BYTES:
+            (size,) = _SIZE.unpack_from(self._scratch, start)
+            try:
+                check_frame_size(size, min_size=self.min_size, max_size=self.max_size)
+            except FrameSizeError as error:
+                self._handle(frames)
+                self.close(f"bad frame size: {error}")
+                return
+            end = start + SIZE_PREFIX_BYTES + size
+            if end <= self._filled:
+                frames.append(bytes(view[start:end]))
+                start = end
+                continue
+            if end - start > len(self._scratch):
+                self._large = bytearray(end - start)
+                self._large_filled = self._filled - start
+                self._large[: self._large_filled] = view[start : self._filled]
+                start = self._filled
+            break
+        rest = self._filled - start
+        if start and rest:
+            # A copy, not a slice assignment from ``view``: the regions may overlap.
+            self._scratch[:rest] = bytes(view[start : self._filled])
+        self._filled = rest
         self._handle(frames)
 
     def _handle(self, frames: list[bytes] | tuple[bytes, ...]) -> None:
@@ -129,10 +191,16 @@ class FramedProtocol(asyncio.Protocol):
     def is_open(self) -> bool:
         return self.transport is not None and self.closed_reason is None
 
-    def write_frame(self, frame: bytes) -> None:
-        """Write one whole, already-encoded frame (dropped if the connection is closing)."""
+    def write_frame(self, frame: bytes | bytearray) -> None:
+        """Write one whole, already-encoded frame (dropped if the connection is closing).
+
+        The frame goes to the transport as a ``memoryview``: when the socket takes only part of
+        it, asyncio keeps ``data[sent:]``, which for ``bytes`` would be a copy of the rest of a
+        megabyte Fetch answer and for a view is not.  The frame must not change afterwards;
+        nobody keeps a reference to it but the transport.
+        """
         if self.transport is not None and self.closed_reason is None:
-            self.transport.write(frame)
+            self.transport.write(memoryview(frame))
 
     def close(self, reason: str, *, level: int = logging.WARNING) -> None:
         """Close the connection for ``reason`` (logged once); what was written is flushed."""
