@@ -30,10 +30,13 @@ CORRUPT_MESSAGE, and producer state is never consulted for bytes the log would n
 Spec IDs: IDEM-1, IDEM-3, IDEM-4, IDEM-6 (the leader's checks), IDEM-5 (every path keeps the
 table equal to the state recomputed from the log).
 
-Simplified from Kafka: Kafka loads the newest snapshot (``<offset>.snapshot``, written at every
-segment roll) and replays only the log after it; glasskafka replays the whole log, which is
-short in the simulator.  The snapshot format and its reader exist in
-``glasskafka.log.producer_state`` for the day logs grow long.
+Rebuilding loads the newest sound producer-state snapshot (``<offset>.snapshot``, which the log
+writes at every segment roll) and replays only the log after it, as Kafka's
+``ProducerStateManager`` does (``glasskafka/log/recovery.py``); the result equals a replay of the
+whole log.
+
+Simplified from Kafka: Kafka keeps the state of producers whose batches retention deleted until
+``producer.id.expiration.ms``; glasskafka keeps exactly what the remaining log shows.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from collections.abc import Iterator
 from glasskafka.broker.partition import Partition
 from glasskafka.errors import ErrorCode
 from glasskafka.log import AppendOrigin, LogError, PartitionLog
-from glasskafka.log.producer_state import AppendCheck, rebuild_producer_state
+from glasskafka.log.producer_state import AppendCheck
 from glasskafka.log.validation import validate_leader_batch
 from glasskafka.records import BatchHeader, CorruptRecordError, read_header
 from glasskafka.records.batch import iter_batches
@@ -70,9 +73,7 @@ def rebuild_from_log(partition: Partition) -> None:
 
     Invariants: IDEM-5.
     """
-    partition.producer_state = rebuild_producer_state(
-        log_headers(partition.log), bugs=partition.bugs
-    )
+    partition.producer_state = partition.log.recover_producer_state(bugs=partition.bugs).state
 
 
 def check_client_batch(partition: Partition, records: bytes) -> AppendCheck:

@@ -137,6 +137,10 @@ class ProducerNode(Node):
         self.dispatcher = Dispatcher(kind=PartitionerKind.CUSTOM if partitioner else kind)
         self.sender = Sender()
         self.futures: dict[FutureId, RecordFuture] = {}
+        # The sends not yet finished: kept apart from ``futures`` (which keeps every send ever
+        # made, for ``future()``) so that check_invariants costs what is in flight, not the
+        # producer's whole history.
+        self.unfinished: set[FutureId] = set()
         self.callbacks: dict[FutureId, Callback] = {}
         self.callback_errors: list[str] = []
         self.next_future = 0
@@ -169,6 +173,7 @@ class ProducerNode(Node):
         pending = prepare(record, config=self.config, future=future, now_ms=now_ms)
         self.next_future += 1
         self.futures[future] = RecordFuture(future_id=future, topic=pending.topic)
+        self.unfinished.add(future)
         if callback is not None:
             self.callbacks[future] = callback
         refusal = self.fatal or size_error(pending, self.config)
@@ -319,6 +324,8 @@ class ProducerNode(Node):
         self, future: FutureId, metadata: RecordMetadata | None, error: DeliveryError | None
     ) -> None:
         state = FutureState.FAILED if error is not None else FutureState.SUCCEEDED
+        assert future in self.unfinished, f"future {future} finished twice"
+        self.unfinished.discard(future)
         self.futures[future] = RecordFuture(
             future_id=future,
             topic=self.futures[future].topic,
@@ -490,9 +497,10 @@ class ProducerNode(Node):
             f"buffer memory {accumulator.used_memory} != allocated {allocated}"
         )
         queued = [batch_id for queue in accumulator.queues.values() for batch_id in queue]
-        assert len(queued) == len(set(queued)), "a batch is queued twice"
+        queued_set = set(queued)
+        assert len(queued) == len(queued_set), "a batch is queued twice"
         for batch in accumulator.batches.values():
-            assert batch.in_flight != (batch.batch_id in queued), (
+            assert batch.in_flight != (batch.batch_id in queued_set), (
                 f"batch {batch.batch_id} must be either queued or in flight"
             )
         if self.config.acks_value != 0:
@@ -509,7 +517,7 @@ class ProducerNode(Node):
                 assert starts == sorted(set(starts)), (
                     f"ORDER-1: unresolved batches of {tp} are out of sequence order: {starts}"
                 )
-        pending = {f for f, state in self.futures.items() if not state.done}
+        pending = self.unfinished
         placed = [p.future for p in self.dispatcher.waiting]
         placed += [f for b in accumulator.batches.values() for f in b.futures]
         assert sorted(placed) == sorted(pending), "every pending send is in exactly one place"

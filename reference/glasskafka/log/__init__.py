@@ -9,7 +9,7 @@ Lowest concept first: ``names`` (topic, directory and segment file names), ``err
 directory).
 
 Simplified from Kafka: see each module's own note; the largest omissions are transactions'
-``.txnindex``, producer-state snapshots and tiered storage.
+``.txnindex`` and tiered storage.
 """
 
 from glasskafka.log.checkpoint import (

@@ -17,8 +17,13 @@ When a broker starts, each partition directory is read back (``LogLoader.scala``
    start (LOG-7).
 4. **Offsets.**  The log start offset is the larger of the checkpointed one and the first
    segment's base; the recovery point is never above the log end.
+5. **Producer-state snapshots.**  Snapshots above the recovered log end describe batches the
+   crash took, and those below the first segment describe deleted ones: both are deleted, as
+   Kafka's ``ProducerStateManager.removeStraySnapshots`` and ``truncateAndReload`` do.  The
+   state itself is recovered on demand (``PartitionLog.recover_producer_state``, the newest
+   snapshot at or below the recovery point plus the log after it; ``recovery.py``).
 
-Spec IDs: LOG-4, LOG-7.
+Spec IDs: LOG-4, LOG-7, IDEM-5 (step 5).
 
 Simplified from Kafka: Kafka also completes interrupted segment swaps from ``.swap`` files (the
 cleaner's and the splitter's); glasskafka's cleaner swaps with one atomic rename, so a leftover
@@ -44,6 +49,7 @@ from glasskafka.log.names import (
     TEMPORARY_SUFFIXES,
     parse_segment_file,
 )
+from glasskafka.log.producer_state import remove_snapshots
 from glasskafka.log.recovery import load_segment, recover_segment
 from glasskafka.log.segment import LogSegment
 from glasskafka.records import BatchHeader
@@ -74,7 +80,7 @@ def load_partition(
 ) -> LoadedPartition:
     """Read, tidy and recover the partition directory ``directory`` (created if missing).
 
-    Invariants: LOG-4, LOG-7.
+    Invariants: LOG-4, LOG-7, IDEM-5.
     """
     disk.make_dirs(directory)
     bases = _tidy(disk, directory)
@@ -107,6 +113,7 @@ def load_partition(
     cache.truncate_from_start(start)
     if cache.entries != before or not trusted:
         write_epoch_checkpoint(disk, epochs_path, cache.entries)
+    remove_snapshots(disk, directory, below=segments[0].base_offset, above=log_end)
     return LoadedPartition(
         segments=segments,
         log_start_offset=start,

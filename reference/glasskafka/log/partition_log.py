@@ -34,9 +34,10 @@ the Kafka code, before anything changes; ``ValueError`` means the caller broke a
 
 Spec IDs: LOG-1 .. LOG-8 (see ``specs/log.py``).
 
-Simplified from Kafka: ``UnifiedLog`` also tracks producer state (idempotence), the last stable
-offset and aborted transactions, tiered storage, and hands fetches a zero-copy file slice; the
-broker layer keeps producer state here, and the rest comes later or not at all.
+Simplified from Kafka: ``UnifiedLog`` also keeps the producer state (idempotence) in memory, the
+last stable offset and aborted transactions, tiered storage, and hands fetches a zero-copy file
+slice.  Here the broker keeps the producer-state table; the log only writes its snapshots at
+rolls and recovers it (:meth:`recover_producer_state`).  The rest comes later or not at all.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ from glasskafka.log.epoch_cache import LeaderEpochCache
 from glasskafka.log.errors import LogError
 from glasskafka.log.loader import load_partition
 from glasskafka.log.names import LEADER_EPOCH_CHECKPOINT, partition_dir
+from glasskafka.log.producer_state import remove_snapshots
+from glasskafka.log.recovery import ProducerStateRecovery, recover_producer_state, snapshot_at_roll
 from glasskafka.log.retention import deletable_segments
 from glasskafka.log.segment import LogSegment
 from glasskafka.log.validation import (
@@ -306,6 +309,9 @@ class PartitionLog:
         self.segments.append(segment)
         # Replacing an empty first segment (a follower jumping a compaction gap) moves the start.
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
+        # Everything below the new segment is flushed: snapshot the producer state there, as
+        # Kafka's UnifiedLog.roll does, so recovery replays only the log after it (IDEM-5).
+        snapshot_at_roll(self.disk, self.directory, self.segments[:-1], offset=base)
         return segment
 
     # -- reading ------------------------------------------------------------------------------
@@ -422,6 +428,8 @@ class PartitionLog:
         self._after_truncation()
 
     def _after_truncation(self) -> None:
+        # Snapshots above the new end describe batches that are gone (truncateAndReload).
+        remove_snapshots(self.disk, self.directory, above=self.log_end_offset)
         self.recovery_point = min(self.recovery_point, self.log_end_offset)
         self.unflushed_records = 0
         if self.epoch_cache.truncate_from_end(self.log_end_offset):
@@ -465,6 +473,7 @@ class PartitionLog:
         for _ in range(count):
             self.segments.pop(0).delete()
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
+        remove_snapshots(self.disk, self.directory, below=self.segments[0].base_offset)
         if self.epoch_cache.truncate_from_start(self.log_start_offset):
             self._save_epochs()
         return count
@@ -508,6 +517,16 @@ class PartitionLog:
             segment.delete()
         self.segments.clear()
         self.disk.delete(f"{self.directory}/{LEADER_EPOCH_CHECKPOINT}")
+        remove_snapshots(self.disk, self.directory, above=-1)
+
+    def recover_producer_state(self, *, bugs: BugFlags = NO_BUGS) -> ProducerStateRecovery:
+        """This log's producer state, from its newest sound snapshot and the batches after it.
+
+        See ``recovery.py``; equals a replay of every batch in the log.  Invariants: IDEM-5.
+        """
+        return recover_producer_state(
+            self.disk, self.directory, self.segments, recovery_point=self.recovery_point, bugs=bugs
+        )
 
     def _save_epochs(self) -> None:
         write_epoch_checkpoint(

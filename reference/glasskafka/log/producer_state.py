@@ -43,9 +43,12 @@ A PID the partition has no state for is accepted with any sequence, as current K
 Kafka 2.0 answered ``UNKNOWN_PRODUCER_ID``, 59).  When a batch of a new epoch is recorded, the
 window is emptied first, so the epoch and the window always describe the same producer session.
 
-**Snapshots** use a format of glasskafka's own, in a file named like Kafka's, the map end offset
-in 20 digits plus ``.snapshot`` (``00000000000000001207.snapshot``: the state after every batch
-below offset 1207).  All integers are big-endian::
+**Snapshots.**  At every segment roll the log writes the producer state as it stands at the new
+segment's base offset, as Kafka's ``UnifiedLog.roll`` does through
+``ProducerStateManager.takeSnapshot``; recovery then loads the newest sound snapshot and replays
+only the log after it (``recovery.py``).  The file is named like Kafka's, the map end offset in
+20 digits plus ``.snapshot`` (``00000000000000001207.snapshot``: the state after every batch below
+offset 1207).  Its *contents* follow glasskafka's own layout, all integers big-endian::
 
     magic            4 bytes  b"GKPS"
     version          int16    1
@@ -60,15 +63,26 @@ below offset 1207).  All integers are big-endian::
         batches, oldest first:
             first_seq int32, last_seq int32, last_offset int64, offset_delta int32, timestamp int64
 
+Kafka's layout (``ProducerStateManager.PID_SNAPSHOT_MAP_SCHEMA``, snapshot version 1) is
+``version int16, crc uint32`` (CRC-32C of the rest), then an array (int32 count) of one entry per
+producer: ``producer_id int64, epoch int16, last_sequence int32, last_offset int64, offset_delta
+int32, timestamp int64, coordinator_epoch int32, current_txn_first_offset int64``.  It keeps only
+the *newest* batch of each producer and no map end offset (the file name carries it).
+glasskafka's differs on purpose in three ways: it keeps all five batches of the window, so a
+loaded snapshot equals the state rebuilt from the log (IDEM-5) and a restart forgets no retry;
+it drops the two transaction fields, since glasskafka has no transactions; and it repeats the map
+end offset and adds a magic, so a file renamed or written by another program is refused rather
+than misread.  A Kafka broker cannot read these files, and glasskafka does not read Kafka's.
+
 Spec IDs: IDEM-1, IDEM-2, IDEM-3, IDEM-4 (through the checks), IDEM-5 (follower path, rebuild,
 snapshots), IDEM-6 (gaps refused).
 
 Simplified from Kafka: no transactions (Kafka's entry also holds the coordinator epoch and the first
-offset of an open transaction, and control batches end transactions), no expiry of idle producers
-(``producer.id.expiration.ms``) and no eviction below the log start offset.  Kafka's own snapshot
-format (``ProducerStateManager.writeSnapshot``) keeps only the *last* batch of each producer, so
-after a restart it recognises fewer retries than before it; glasskafka's keeps all five, so a
-loaded snapshot equals the state rebuilt from the log.
+offset of an open transaction, and control batches end transactions) and no expiry of idle
+producers (``producer.id.expiration.ms``); instead, state recovered from a snapshot forgets the
+batches of deleted segments (:func:`trim_below`), so it always equals a replay of the log that is
+left.  Kafka also takes a snapshot at a clean shutdown, which glasskafka (with no clean-shutdown
+marker) does not.  The snapshot layout differs from Kafka's as described above.
 """
 
 from __future__ import annotations
@@ -101,8 +115,10 @@ __all__ = [
     "next_sequence",
     "read_snapshot",
     "rebuild_producer_state",
+    "remove_snapshots",
     "snapshot_file",
     "snapshot_offsets",
+    "trim_below",
     "write_snapshot",
 ]
 
@@ -474,3 +490,45 @@ def read_snapshot(
     if table.map_end_offset != offset:
         raise CorruptSnapshotError(f"snapshot {path} holds offset {table.map_end_offset}")
     return table
+
+
+def remove_snapshots(
+    disk: Disk, directory: str, *, below: int = 0, above: int | None = None
+) -> list[int]:
+    """Delete the snapshots taken below offset ``below`` or above offset ``above``.
+
+    Returns their offsets, ascending.  A truncated log deletes those above its new end, since
+    they describe batches it no longer holds (Kafka's ``ProducerStateManager.truncateAndReload``);
+    a log whose oldest segments went deletes those below its first segment.
+    """
+    removed = [
+        offset
+        for offset in snapshot_offsets(disk, directory)
+        if offset < below or (above is not None and offset > above)
+    ]
+    for offset in removed:
+        disk.delete(snapshot_file(directory, offset))
+    return removed
+
+
+def trim_below(table: ProducerStateTable, offset: int) -> ProducerStateTable:
+    """A copy of ``table`` without the batches below ``offset`` (and producers left with none).
+
+    A snapshot can remember batches of segments that retention has since deleted; trimming them
+    makes the loaded state what a replay of the remaining log gives (IDEM-5).  Kafka keeps such
+    producers until ``producer.id.expiration.ms`` passes; glasskafka has no expiry, so it keeps
+    exactly what the log still shows.
+    """
+    trimmed = ProducerStateTable(map_end_offset=table.map_end_offset, bugs=table.bugs)
+    for producer_id, entry in table.entries.items():
+        kept = tuple(batch for batch in entry.batches if batch.first_offset >= offset)
+        if len(kept) == len(entry.batches):
+            trimmed.entries[producer_id] = entry
+        elif kept:
+            trimmed.entries[producer_id] = ProducerStateEntry(
+                producer_id=producer_id,
+                producer_epoch=entry.producer_epoch,
+                batches=kept,
+                last_timestamp=entry.last_timestamp,
+            )
+    return trimmed

@@ -21,21 +21,48 @@ Rule kept (LOG-4): after recovery the log is a prefix of what was appended, and 
 batch that was synced.  The CRC check is what keeps a batch whose length survived but whose bytes
 did not out of the log; bug flag ``recover_without_crc_check`` skips it.
 
-Spec IDs: LOG-3 (rebuilt indexes), LOG-4.
+**Producer state** (KIP-98) is recovered the way Kafka's ``ProducerStateManager`` does it: at
+every segment roll the log writes a snapshot of the state at the new segment's base offset
+(:func:`snapshot_at_roll`, called by ``PartitionLog.roll``); to recover
+(:func:`recover_producer_state`) take the newest snapshot at or below the recovery point, and
+replay only the batch headers after it.  A snapshot that is missing, torn, fails its CRC or
+names the wrong offset is deleted with the reason noted, and the next older one is tried; with
+none left the whole log is replayed.  Either way the result equals a replay of the whole log
+(IDEM-5): a property test crashes a ``SimDisk`` at random and compares the two.
+
+Spec IDs: LOG-3 (rebuilt indexes), LOG-4, IDEM-5 (producer state after recovery).
 
 Simplified from Kafka: Kafka skips recovery entirely after a clean shutdown (the
 ``.kafka_cleanshutdown`` marker); glasskafka has no clean-shutdown marker and always recovers from
-the recovery point, which is correct and costs a little more at start-up.  Kafka also rebuilds the
-producer-state snapshots here; glasskafka keeps producer state in the broker (later).
+the recovery point, which is correct and costs a little more at start-up.  Kafka writes the
+snapshot at a roll and flushes it later in the background; glasskafka writes and fsyncs it at
+once (after the closed segment was flushed), which is simpler and never leaves a snapshot that
+describes unsynced batches.  Kafka's log cleaner keeps the last batch of every producer so that
+compaction never removes what the producer state remembers; glasskafka's cleaner does not, so
+on a compacted topic written by idempotent producers the recovered state may remember batches
+the cleaner removed (glasskafka's compacted topic, ``__consumer_offsets``, is written without
+producer ids).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from glasskafka.bugs import NO_BUGS, BugFlags
 from glasskafka.config import TopicConfig
 from glasskafka.log.index import decode_offset_index
+from glasskafka.log.producer_state import (
+    CorruptSnapshotError,
+    ProducerStateTable,
+    read_snapshot,
+    rebuild_producer_state,
+    snapshot_file,
+    snapshot_offsets,
+    trim_below,
+    write_snapshot,
+)
 from glasskafka.log.segment import MAX_RELATIVE_OFFSET, LogSegment
 from glasskafka.log.time_index import decode_time_index
 from glasskafka.records import (
@@ -48,7 +75,17 @@ from glasskafka.records import (
 )
 from glasskafka.storage import Disk
 
-__all__ = ["BatchVisitor", "load_segment", "recover_segment"]
+__all__ = [
+    "BatchVisitor",
+    "ProducerStateRecovery",
+    "headers_from",
+    "load_segment",
+    "recover_producer_state",
+    "recover_segment",
+    "snapshot_at_roll",
+]
+
+_log = logging.getLogger("glasskafka.log")
 
 BatchVisitor = Callable[[BatchHeader], None]
 """Called with each batch recovery keeps, in order (the log re-learns leader epochs with it)."""
@@ -203,3 +240,89 @@ def _load_tail(segment: LogSegment) -> bool:
         return False
     relative_end = segment.next_offset - segment.base_offset
     return not segment.time_index.problems(next_relative_offset=relative_end)
+
+
+# ---------------------------------------------------------------------------------------------
+# Producer state: snapshots at rolls, snapshot plus replay at recovery
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProducerStateRecovery:
+    """What :func:`recover_producer_state` found.
+
+    ``state`` describes every batch of the log; ``snapshot_offset`` is the snapshot it started
+    from (None: a replay of the whole log); ``skipped`` gives, per snapshot passed over, why.
+    """
+
+    state: ProducerStateTable
+    snapshot_offset: int | None
+    skipped: tuple[str, ...]
+
+
+def headers_from(segments: Sequence[LogSegment], offset: int) -> Iterator[BatchHeader]:
+    """The header of every batch ending at or after ``offset``, oldest first (headers only).
+
+    Segments that end at or below ``offset`` are not read at all, which is what makes a
+    snapshot worth having: recovery reads the log after the snapshot and nothing before it.
+    """
+    for segment in segments:
+        if segment.next_offset <= offset:
+            continue
+        for _, header in segment.batches_from(0):
+            if header.last_offset >= offset:
+                yield header
+
+
+def recover_producer_state(
+    disk: Disk,
+    directory: str,
+    segments: Sequence[LogSegment],
+    *,
+    recovery_point: int,
+    bugs: BugFlags = NO_BUGS,
+) -> ProducerStateRecovery:
+    """The producer state of the log in ``segments``: newest sound snapshot, then the log after it.
+
+    Only snapshots from the first segment's base offset up to ``recovery_point`` (and the log
+    end) are tried, newest first: below the recovery point every batch the snapshot describes
+    was synced, so it is still in the log.  A snapshot that fails to load is deleted (Kafka's
+    ``ProducerStateManager.loadFromSnapshot`` does the same) and its reason kept in
+    ``skipped``.  Never raises for bad snapshot bytes.  Invariants: IDEM-5.
+    """
+    first_offset = segments[0].base_offset if segments else 0
+    log_end = segments[-1].next_offset if segments else 0
+    limit = min(recovery_point, log_end)
+    skipped: list[str] = []
+    for offset in reversed(snapshot_offsets(disk, directory)):
+        if not first_offset <= offset <= limit:
+            continue
+        try:
+            start = read_snapshot(disk, directory, offset, bugs=bugs)
+        except CorruptSnapshotError as problem:
+            reason = f"{snapshot_file(directory, offset)}: {problem}"
+            _log.warning("ignoring producer-state snapshot %s", reason)
+            skipped.append(reason)
+            disk.delete(snapshot_file(directory, offset))
+            continue
+        start = trim_below(start, first_offset)
+        state = rebuild_producer_state(headers_from(segments, offset), start=start, bugs=bugs)
+        return ProducerStateRecovery(state=state, snapshot_offset=offset, skipped=tuple(skipped))
+    state = rebuild_producer_state(headers_from(segments, first_offset), bugs=bugs)
+    return ProducerStateRecovery(state=state, snapshot_offset=None, skipped=tuple(skipped))
+
+
+def snapshot_at_roll(
+    disk: Disk, directory: str, segments: Sequence[LogSegment], *, offset: int
+) -> str:
+    """Write the snapshot of the producer state at ``offset``, the base of a new segment.
+
+    Call when ``segments`` (the log before the new segment) has been flushed: the state is
+    the newest sound snapshot plus the batches after it, so a roll reads only the segment it
+    closed.  Returns the snapshot's path.  Invariants: IDEM-5.
+    """
+    found = recover_producer_state(disk, directory, segments, recovery_point=offset)
+    state = found.state
+    # Kafka's roll first moves the map end offset to the new segment's base
+    # (ProducerStateManager.updateMapEndOffset), so the file is named after the segment.
+    state.map_end_offset = max(state.map_end_offset, offset)
+    return write_snapshot(disk, directory, state)

@@ -16,7 +16,9 @@ draws a ``glasskafka.sim`` trace that way, with Graphviz:
 * **Messages.**  One arrow per delivery, from the sender's point at the row where the message was
   sent to the receiver's point at the row where it arrived.  The arrows are not layout
   constraints (``constraint=false``), so a slow message is a long slanted arrow.  Its label is the
-  message's class and sequence number (``#7 FetchRequest``).
+  message's sequence number and class (``#7 FetchRequest``); for a request or response envelope
+  (``KafkaRequest``, ``KafkaResponse``) it is the class of the body inside, since the envelope is
+  the same for every API and the body is what the arrow means.
 * **Faults.**  A dropped message is a red dashed arrow ending in a bar (``arrowhead=tee``) at the
   row of the drop; a crash is a red box on the lifeline, a restart a green one, and timers,
   loss notices and API calls are small grey notes.
@@ -42,6 +44,8 @@ import graphviz
 
 from glasskafka.errors import GlassKafkaError
 from glasskafka.ids import NodeId
+from glasskafka.node import Message
+from glasskafka.protocol.envelope import KafkaRequest, KafkaResponse
 from glasskafka.sim import (
     Called,
     ConnectionLost,
@@ -242,6 +246,13 @@ def _draw_lifeline(graph: graphviz.Digraph, layout: _Layout, lane: int | str) ->
         )
 
 
+def _message_name(message: Message) -> str:
+    """The name an arrow shows: the body's class for an envelope, else the message's class."""
+    if isinstance(message, KafkaRequest | KafkaResponse):
+        return type(message.body).__name__
+    return type(message).__name__
+
+
 def _draw_messages(graph: graphviz.Digraph, layout: _Layout) -> None:
     """One arrow per delivery and one barred arrow per drop."""
     for row, event in enumerate(layout.rows):
@@ -252,7 +263,8 @@ def _draw_messages(graph: graphviz.Digraph, layout: _Layout) -> None:
                     _point(layout.lanes[sender], start),
                     _point(layout.lanes[receiver], row),
                     id=f"delivery-{sequence}",
-                    label=f"#{sequence} {type(message).__name__}",
+                    # An external label does not bend a long arrow as a layout label would.
+                    xlabel=f"#{sequence} {_message_name(message)}",
                     constraint="false",
                     color="navy",
                 )
@@ -262,7 +274,6 @@ def _draw_messages(graph: graphviz.Digraph, layout: _Layout) -> None:
                     _point(layout.lanes[sender], start),
                     _point(layout.lanes[receiver], row),
                     id=f"drop-{sequence}",
-                    # An external label does not bend the arrow as a layout label would.
                     xlabel=f"#{sequence} dropped ({reason.value})",
                     constraint="false",
                     color="firebrick",
