@@ -184,7 +184,7 @@ def test_bad_consumer_calls_raise_and_leave_the_consumer_usable(
 
 
 def test_topics_without_a_group_are_refused_and_leave_no_thread(nowhere: str) -> None:
-    with pytest.raises(GlassKafkaError, match="needs a consumer group: set group.id"):
+    with pytest.raises(GlassKafkaError, match=r"needs a consumer group: set group\.id"):
         KafkaConsumer("t", bootstrap_servers=nowhere)
     assert client_threads() == []
 

@@ -96,7 +96,6 @@ def test_the_picture_renders(tmp_path: pathlib.Path) -> None:
     assert "<svg" in svg and "t&#45;0: duplicate" in svg
 
 
-
 def test_a_partition_with_no_offsets_still_renders(tmp_path: pathlib.Path) -> None:
     # group-double-owner's anomaly lies in the assignments: no offset was written or read, and
     # Graphviz refuses an empty table row.
