@@ -22,8 +22,15 @@ from glasskafka.client.consumer_events import (
 )
 from glasskafka.config import config_from_properties
 from glasskafka.errors import ErrorCode
-from glasskafka.ids import NodeId, PartitionId, TopicName, TopicPartition
-from glasskafka.protocol.envelope import KafkaRequest
+from glasskafka.ids import Millis, NodeId, PartitionId, TopicName, TopicPartition
+from glasskafka.node import Message, Output, Send
+from glasskafka.protocol.envelope import KafkaRequest, answer
+from glasskafka.protocol.messages.committed_offsets import (
+    OffsetCommitRequest,
+    OffsetCommitResponse,
+    OffsetCommitResponsePartition,
+    OffsetCommitResponseTopic,
+)
 from glasskafka.protocol.messages.fetch import FetchRequest
 from glasskafka.sim import Sent, Simulator
 
@@ -33,7 +40,12 @@ C1, C2 = NodeId("c1"), NodeId("c2")
 T0: TopicPartition = (TopicName("orders"), PartitionId(0))
 
 
-def world(bugs: BugFlags = NO_BUGS, records: int = 10, **overrides: str) -> Simulator:
+def world(
+    bugs: BugFlags = NO_BUGS,
+    records: int = 10,
+    broker_kind: type[FakeBroker] = FakeBroker,
+    **overrides: str,
+) -> Simulator:
     """One partition with ``records`` records (one per batch), and consumer ``c1``."""
     properties = {
         "group.id": "g",
@@ -44,7 +56,7 @@ def world(bugs: BugFlags = NO_BUGS, records: int = 10, **overrides: str) -> Simu
     } | {k.replace("_", "."): v for k, v in overrides.items()}
     config = config_from_properties(ConsumerConfig, properties)
     sim = Simulator(seed=3)
-    sim.add_node(BROKER, lambda n, d, rng: FakeBroker(n, topics={"orders": 1}, rng=rng))
+    sim.add_node(BROKER, lambda n, d, rng: broker_kind(n, topics={"orders": 1}, rng=rng))
     for member in (C1, C2):
         sim.add_node(
             member,
@@ -245,3 +257,50 @@ def test_commit_sync_with_nothing_to_commit_returns_at_once() -> None:
     subscribe(sim)
     result = blocking(sim, C1, lambda c, now: c.commit_sync(now, offsets={}), within_ms=1)
     assert isinstance(result, CommitResult) and result.offsets == {}
+
+
+class LoadingBroker(FakeBroker):
+    """Answers the first OffsetCommit COORDINATOR_LOAD_IN_PROGRESS, as a coordinator still
+    loading its offsets partition does; then behaves."""
+
+    refused = 0
+
+    def on_message(self, sender: NodeId, message: Message, now_ms: Millis) -> list[Output]:
+        body = message.body if isinstance(message, KafkaRequest) else None
+        first = self.refused == 0
+        if first and isinstance(message, KafkaRequest) and isinstance(body, OffsetCommitRequest):
+            self.refused += 1
+            return [Send(to=sender, message=answer(message, _refusal(body)))]
+        return super().on_message(sender, message, now_ms)
+
+
+def _refusal(body: OffsetCommitRequest) -> OffsetCommitResponse:
+    code = int(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+    return OffsetCommitResponse(
+        topics=tuple(
+            OffsetCommitResponseTopic(
+                name=t.name,
+                partitions=tuple(
+                    OffsetCommitResponsePartition(
+                        partition_index=p.partition_index, error_code=code
+                    )
+                    for p in t.partitions
+                ),
+            )
+            for t in body.topics
+        )
+    )
+
+
+def test_close_retries_an_auto_commit_that_met_a_retriable_error() -> None:
+    """KafkaConsumer.close commits synchronously, retrying a retriable error until its timeout
+    (maybeAutoCommitOffsetsSync), so the positions are not lost."""
+    sim = world(broker_kind=LoadingBroker, auto_commit_interval_ms="600000")
+    subscribe(sim)
+    read = poll(sim)
+    assert read
+    blocking(sim, C1, lambda c, now: c.close(now, timeout_ms=10_000))
+    assert sim.node_as(BROKER, LoadingBroker).refused == 1
+    assert committed_at_broker(sim) == read[-1] + 1
+    errors = [error for _, _, error in commits(sim)]
+    assert errors == [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NONE]

@@ -393,7 +393,13 @@ class ConsumerNode(Node):
             case CallKind.COMMITTED:
                 commits.progress_committed(self, call)
             case CallKind.CLOSE:
-                if call.sent not in self.committer.in_flight or self.now_ms >= call.deadline_ms:
+                # ``sent`` is None while a failed auto-commit waits to be retried.
+                if call.sent is None and call.offsets:
+                    commits.retry_close_commit(self, call)
+                settled = not call.offsets or (
+                    call.sent is not None and call.sent not in self.committer.in_flight
+                )
+                if settled or self.now_ms >= call.deadline_ms:
                     self._finish_close()
 
     def _progress_poll(self, call: PendingCall) -> None:

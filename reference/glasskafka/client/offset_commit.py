@@ -98,6 +98,7 @@ __all__ = [
     "progress_commit_sync",
     "progress_committed",
     "request_committed",
+    "retry_close_commit",
     "send_commit",
 ]
 
@@ -389,7 +390,15 @@ def commit_done(host: CommitHost, commit_id: int, error: ErrorCode) -> None:
         coordinator.on_pre_join_commit_done(commit_id)
         _react(coordinator, error, host.subscriptions.group_managed)
     call = host.call
-    if call is None or call.sent != commit_id or call.kind is not CallKind.COMMIT_SYNC:
+    if call is None or call.sent != commit_id:
+        return
+    if call.kind is CallKind.CLOSE:
+        # KafkaConsumer.close -> maybeAutoCommitOffsetsSync: a retriable error (the coordinator
+        # moving, or __consumer_offsets still being created) is retried until the close timeout.
+        if outcome.retriable and host.now_ms < call.deadline_ms:
+            call.sent, call.retry_at_ms = None, host.now_ms + host.config.retry_backoff_ms
+        return
+    if call.kind is not CallKind.COMMIT_SYNC:
         return
     if error is ErrorCode.NONE:
         host.finish(CommitResult(offsets=outcome.offsets))
@@ -413,6 +422,14 @@ def progress_commit_sync(host: CommitHost, call: PendingCall) -> None:
         send_commit(host, call.offsets, CommitMode.SYNC, None, call=call)
     if host.call is call and host.now_ms >= call.deadline_ms:
         host.finish(CommitFailedError(f"commit_sync() timed out at {host.now_ms} ms"))
+
+
+def retry_close_commit(host: CommitHost, call: PendingCall) -> None:
+    """close(): send the auto-commit again after a retriable error, once it may be sent."""
+    coordinator = host.coordinator
+    ready = coordinator is not None and coordinator.coordinator is not None
+    if host.now_ms >= call.retry_at_ms and ready and may_commit(host):
+        send_commit(host, call.offsets, CommitMode.AUTO, None, call=call)
 
 
 def progress_committed(host: CommitHost, call: PendingCall) -> None:
