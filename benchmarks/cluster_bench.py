@@ -268,7 +268,10 @@ def measure_cluster(
 ) -> tuple[list[Leg], dict[str, float]]:
     """Start a cluster of ``brokers``, run its legs, read each broker's peak RSS, stop it."""
     system = f"glasskafka {brokers} broker" + ("s" if brokers > 1 else "")
-    processes = cluster_up(directory, brokers=brokers)
+    # Broker-wide as well as per topic: glasskafka's brokers apply their own
+    # min.insync.replicas, not yet a topic's /config/topics override.
+    overrides = {"min.insync.replicas": "2"} if brokers > 1 else {}
+    processes = cluster_up(directory, brokers=brokers, overrides=overrides)
     try:
         servers = [p for p in processes if p.name.startswith("broker-")]
         bootstrap = ",".join(p.address for p in servers)

@@ -83,9 +83,14 @@ class ConsumerRow:
 
 @contextmanager
 def local_cluster(brokers: int) -> Iterator[str]:
-    """A cluster of ``brokers`` on loopback for the ``with`` block; yields its bootstrap list."""
+    """A cluster of ``brokers`` on loopback for the ``with`` block; yields its bootstrap list.
+
+    With more than one broker, ``min.insync.replicas=2`` is set on the brokers: glasskafka's
+    brokers do not yet read a topic's own overrides from ``/config/topics`` (a topic's
+    ``--config`` is stored there, as Kafka stores it, but the broker default applies)."""
+    overrides = {"min.insync.replicas": "2"} if brokers > 1 else {}
     with tempfile.TemporaryDirectory(prefix="glasskafka-ch12-") as directory:
-        processes = cluster_up(Path(directory), brokers=brokers)
+        processes = cluster_up(Path(directory), brokers=brokers, overrides=overrides)
         try:
             yield ",".join(p.address for p in processes if p.name.startswith("broker-"))
         finally:
