@@ -14,19 +14,18 @@ Simplified from Kafka: Kafka's quickstart page is not run by any test.
 from __future__ import annotations
 
 import functools
-import os
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
-from model_tests.support import require_tool
+from tutorials.listings import Chapter, glasskafka_cli, in_order
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch01_why_a_message_queue"
+CHAPTER = Chapter(
+    directory=pathlib.Path(__file__).resolve().parent,
+    timeout_s=120.0,
+    environment={"PYTHONHASHSEED": "0"},
+)
 SCRIPTS = (
     "peak_shaving",
     "async_processing",
@@ -37,64 +36,19 @@ SCRIPTS = (
 )
 
 
-def run(
-    name: str, *args: str, status: int = 0, hash_seed: str = "0"
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONHASHSEED": hash_seed},
-    )
-    assert result.returncode == status, result.stderr
-    return result
-
-
 @functools.cache
 def output(name: str) -> str:
     """What script ``name`` prints with no arguments (run once per test session)."""
-    result = run(name)
-    assert result.stderr == ""
-    return result.stdout
-
-
-def chapter() -> str:
-    return (CHAPTER / "chapter.md").read_text(encoding="utf-8")
-
-
-def listings() -> list[tuple[str, list[str]]]:
-    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
-    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", chapter(), flags=re.M | re.S)
-    return [(name, block.split("\n")) for name, block in found]
-
-
-def in_order(lines: list[str], printed: list[str]) -> bool:
-    """Whether ``lines`` appear in ``printed`` in the same order (others may come between)."""
-    position = 0
-    wanted = [line.rstrip() for line in lines]
-    have = [line.rstrip() for line in printed]
-    for line in wanted:
-        try:
-            position = have.index(line, position) + 1
-        except ValueError:
-            return False
-    return True
+    return CHAPTER.printed(name)
 
 
 def test_the_chapter_shows_every_script() -> None:
-    assert {name for name, _ in listings()} == set(SCRIPTS)
+    assert {name for name, _ in CHAPTER.listings()} == set(SCRIPTS)
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_every_listing_is_what_its_script_prints(name: str) -> None:
-    printed = output(name).splitlines()
-    for script, lines in listings():
-        if script == name:
-            assert in_order(lines, printed), f"not in {name}'s output, in order:\n" + "\n".join(
-                lines
-            )
+    CHAPTER.check_listings({name: output(name)}, key=str.rstrip)  # trailing blanks aside
 
 
 def test_in_order_refuses_lines_out_of_order_or_missing() -> None:
@@ -131,23 +85,18 @@ def test_each_group_reads_every_order_and_one_member_each() -> None:
 
 
 def test_the_quickstart_from_python_is_the_command() -> None:
-    cli = "import sys; from glasskafka.cli import main; sys.exit(main())"
-    command = subprocess.run(
-        [sys.executable, "-c", cli, "quickstart", "--seed", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert command.returncode == 0, command.stderr
+    command = glasskafka_cli("quickstart", "--seed", "0")
     assert command.stdout == output("quickstart_from_python")
 
 
 def test_the_same_seed_tells_the_same_story_in_any_process() -> None:
     printed = output("trace_story")
     assert "seed 7 again: the same story" in printed
-    assert run("trace_story", hash_seed="1").stdout == run("trace_story", hash_seed="2").stdout
-    assert run("trace_story", "--seed", "8").stdout != printed
+    assert (
+        CHAPTER.run("trace_story", environment={"PYTHONHASHSEED": "1"}).stdout
+        == CHAPTER.run("trace_story", environment={"PYTHONHASHSEED": "2"}).stdout
+    )
+    assert CHAPTER.run("trace_story", "--seed", "8").stdout != printed
 
 
 @pytest.mark.parametrize(
@@ -161,22 +110,16 @@ def test_the_same_seed_tells_the_same_story_in_any_process() -> None:
     ],
 )
 def test_bad_arguments_are_refused_with_a_usage_message(name: str, args: list[str]) -> None:
-    result = run(name, *args, status=2)
+    result = CHAPTER.run(name, *args, status=2)
     assert result.stdout == ""
     assert f"usage: {name}" in result.stderr and "error:" in result.stderr
 
 
 def test_the_picture_is_what_draw_sequence_prints() -> None:
-    kept = (CHAPTER / "produce_and_fetch.dot").read_text(encoding="utf-8")
-    assert re.search(r"^```\{graphviz\} produce_and_fetch\.dot\n```", chapter(), flags=re.M)
-    assert run("draw_sequence").stdout == kept, "produce_and_fetch.dot is out of date"
+    kept = CHAPTER.check_picture("produce_and_fetch", script="draw_sequence")
     for label in ("client-1", "broker-1", "call ProduceRequest", "call FetchRequest"):
         assert label in kept
 
 
 def test_the_picture_renders() -> None:
-    dot = require_tool("dot")
-    result = subprocess.run(
-        [dot, "-Tsvg", str(CHAPTER / "produce_and_fetch.dot")], capture_output=True, timeout=60
-    )
-    assert result.returncode == 0 and b"<svg" in result.stdout, result.stderr
+    CHAPTER.render("produce_and_fetch")

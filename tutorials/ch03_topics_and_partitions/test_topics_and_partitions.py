@@ -18,78 +18,36 @@ against.
 from __future__ import annotations
 
 import functools
-import os
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 from glasskafka.controller.placement import assign_replicas_course
 from glasskafka.ids import BrokerId
 
-from model_tests.support import require_tool
+from tutorials.listings import Chapter, in_order
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch03_topics_and_partitions"
+CHAPTER = Chapter(
+    directory=pathlib.Path(__file__).resolve().parent,
+    timeout_s=120.0,
+    environment={"PYTHONHASHSEED": "0"},
+)
 SCRIPTS = ("describe_topic", "placement_rules", "keys_and_offsets", "on_disk")
-
-
-def run(name: str, *, hash_seed: str = "0") -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{name}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONHASHSEED": hash_seed},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    return result.stdout
 
 
 @functools.cache
 def output(name: str) -> str:
     """What script ``name`` prints (run once per test session)."""
-    return run(name)
-
-
-def chapter() -> str:
-    return (CHAPTER / "chapter.md").read_text(encoding="utf-8")
-
-
-def listings() -> list[tuple[str, list[str]]]:
-    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
-    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", chapter(), flags=re.M | re.S)
-    return [(name, block.split("\n")) for name, block in found]
-
-
-def in_order(lines: list[str], printed: list[str]) -> bool:
-    """Whether ``lines`` appear in ``printed`` in the same order (others may come between)."""
-    position = 0
-    have = [line.rstrip() for line in printed]
-    for line in lines:
-        try:
-            position = have.index(line.rstrip(), position) + 1
-        except ValueError:
-            return False
-    return True
+    return CHAPTER.printed(name)
 
 
 def test_the_chapter_shows_every_script() -> None:
-    assert {name for name, _ in listings()} == set(SCRIPTS)
+    assert {name for name, _ in CHAPTER.listings()} == set(SCRIPTS)
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_every_listing_is_what_its_script_prints(name: str) -> None:
-    printed = output(name).splitlines()
-    for script, lines in listings():
-        if script == name:
-            assert in_order(lines, printed), f"not in {name}'s output, in order:\n" + "\n".join(
-                lines
-            )
+    CHAPTER.check_listings({name: output(name)}, key=str.rstrip)  # trailing blanks aside
 
 
 def test_in_order_refuses_lines_out_of_order_or_missing() -> None:
@@ -177,20 +135,16 @@ def test_each_broker_has_a_directory_per_replica_and_replicas_match() -> None:
 
 
 def test_the_scripts_do_not_depend_on_hash_order() -> None:
-    assert run("keys_and_offsets", hash_seed="1") == run("keys_and_offsets", hash_seed="2")
+    assert CHAPTER.printed("keys_and_offsets", environment={"PYTHONHASHSEED": "1"}) == (
+        CHAPTER.printed("keys_and_offsets", environment={"PYTHONHASHSEED": "2"})
+    )
 
 
 def test_the_picture_is_what_draw_cluster_prints() -> None:
-    kept = (CHAPTER / "page_visits.dot").read_text(encoding="utf-8")
-    assert re.search(r"^```\{graphviz\} page_visits\.dot\n```", chapter(), flags=re.M)
-    assert run("draw_cluster") == kept, "page_visits.dot is out of date"
+    kept = CHAPTER.check_picture("page_visits", script="draw_cluster")
     for label in ("broker 1", "broker 3", "page_visits-4", "/search"):
         assert label in kept
 
 
 def test_the_picture_renders() -> None:
-    dot = require_tool("dot")
-    result = subprocess.run(
-        [dot, "-Tsvg", str(CHAPTER / "page_visits.dot")], capture_output=True, timeout=60
-    )
-    assert result.returncode == 0 and b"<svg" in result.stdout, result.stderr
+    CHAPTER.render("page_visits")

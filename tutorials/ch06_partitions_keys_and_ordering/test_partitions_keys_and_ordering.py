@@ -18,70 +18,31 @@ from __future__ import annotations
 
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
-from model_tests.support import require_tool
+from tutorials.listings import Chapter
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch06_partitions_keys_and_ordering"
+CHAPTER = Chapter(directory=pathlib.Path(__file__).resolve().parent)
 SCRIPTS = ["keyed_records", "keyless_records", "two_partitions", "retries_reorder"]
-
-
-def run(name: str, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == status, result.stderr
-    return result
-
-
-def chapter() -> str:
-    return (CHAPTER / "chapter.md").read_text(encoding="utf-8")
-
-
-def listings() -> list[tuple[str, list[str]]]:
-    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
-    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", chapter(), flags=re.M | re.S)
-    return [(name, block.split("\n")) for name, block in found]
-
-
-def in_order(lines: list[str], output: list[str]) -> bool:
-    """Whether ``lines`` appear in ``output`` in the same order (others may come between)."""
-    position = 0
-    for line in lines:
-        try:
-            position = output.index(line, position) + 1
-        except ValueError:
-            return False
-    return True
 
 
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, str]:
-    return {name: run(name).stdout for name in SCRIPTS}
+    return {name: CHAPTER.run(name).stdout for name in SCRIPTS}
 
 
 def test_the_chapter_shows_every_script(outputs: dict[str, str]) -> None:
-    assert {name for name, _ in listings()} == set(SCRIPTS)
+    assert {name for name, _ in CHAPTER.listings()} == set(SCRIPTS)
 
 
 def test_every_listing_is_what_its_script_prints(outputs: dict[str, str]) -> None:
-    for script, lines in listings():
-        output = outputs[script].splitlines()
-        assert in_order(lines, output), f"not in {script}'s output, in order:\n" + "\n".join(lines)
+    CHAPTER.check_listings(outputs)
 
 
 def test_the_quoted_partitioner_is_the_one_that_runs() -> None:
-    (quoted,) = re.findall(r"^```python\n(.*?)```", chapter(), flags=re.M | re.S)
-    assert quoted in (CHAPTER / "keyless_records.py").read_text(encoding="utf-8")
+    (quoted,) = re.findall(r"^```python\n(.*?)```", CHAPTER.text(), flags=re.M | re.S)
+    assert quoted in (CHAPTER.directory / "keyless_records.py").read_text(encoding="utf-8")
 
 
 def test_the_outputs_tell_the_chapters_story(outputs: dict[str, str]) -> None:
@@ -115,28 +76,16 @@ def test_the_outputs_tell_the_chapters_story(outputs: dict[str, str]) -> None:
     assert "OUT_OF_ORDER_SEQUENCE_NUMBER" in with_idempotence
 
 
-def pictures() -> list[str]:
-    return re.findall(r"^```\{graphviz\} (\S+)\.dot\n```", chapter(), flags=re.M)
-
-
 def test_every_picture_is_what_draw_pictures_prints() -> None:
-    figures = run("draw_pictures", "--list").stdout.split()
-    assert sorted(pictures()) == sorted(figures)
-    for name in figures:
-        kept = (CHAPTER / f"{name}.dot").read_text(encoding="utf-8")
-        assert run("draw_pictures", name).stdout == kept, f"{name}.dot is out of date"
+    CHAPTER.check_every_picture(script="draw_pictures")
 
 
 def test_the_pictures_render() -> None:
-    dot = require_tool("dot")
-    for name in pictures():
-        result = subprocess.run(
-            [dot, "-Tsvg", str(CHAPTER / f"{name}.dot")], capture_output=True, timeout=60
-        )
-        assert result.returncode == 0 and b"<svg" in result.stdout, result.stderr
+    for name in CHAPTER.pictures():
+        CHAPTER.render(name)
 
 
 @pytest.mark.parametrize("args", [[], ["nonsense"], ["keys", "extra"]])
 def test_draw_pictures_refuses_a_bad_figure_name(args: list[str]) -> None:
-    result = run("draw_pictures", *args, status=2)
+    result = CHAPTER.run("draw_pictures", *args, status=2)
     assert result.stdout == "" and "usage: draw_pictures FIGURE (one of: keys" in result.stderr

@@ -18,65 +18,26 @@ from __future__ import annotations
 
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
-from model_tests.support import require_tool
+from tutorials.listings import Chapter
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch07_the_idempotent_producer"
+CHAPTER = Chapter(directory=pathlib.Path(__file__).resolve().parent)
 SCRIPTS = ["lost_response", "sequence_checks", "new_session"]
-
-
-def run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def chapter() -> str:
-    return (CHAPTER / "chapter.md").read_text(encoding="utf-8")
-
-
-def listings() -> list[tuple[str, list[str]]]:
-    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
-    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", chapter(), flags=re.M | re.S)
-    return [(name, block.split("\n")) for name, block in found]
-
-
-def in_order(lines: list[str], output: list[str]) -> bool:
-    """Whether ``lines`` appear in ``output`` in the same order (others may come between)."""
-    position = 0
-    for line in lines:
-        try:
-            position = output.index(line, position) + 1
-        except ValueError:
-            return False
-    return True
 
 
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, str]:
-    return {name: run(name).stdout for name in SCRIPTS}
+    return {name: CHAPTER.run(name).stdout for name in SCRIPTS}
 
 
 def test_the_chapter_shows_every_script(outputs: dict[str, str]) -> None:
-    assert {name for name, _ in listings()} == set(SCRIPTS)
+    assert {name for name, _ in CHAPTER.listings()} == set(SCRIPTS)
 
 
 def test_every_listing_is_what_its_script_prints(outputs: dict[str, str]) -> None:
-    for script, lines in listings():
-        output = outputs[script].splitlines()
-        assert in_order(lines, output), f"not in {script}'s output, in order:\n" + "\n".join(lines)
+    CHAPTER.check_listings(outputs)
 
 
 def _log(story: str) -> list[str]:
@@ -104,22 +65,13 @@ def test_the_outputs_tell_the_chapters_story(outputs: dict[str, str]) -> None:
     assert [line.split()[5].rstrip(",") for line in sessions] == ["0", "1"]
 
 
-def pictures() -> list[str]:
-    return re.findall(r"^```\{graphviz\} (\S+)\.dot\n```", chapter(), flags=re.M)
-
-
 def test_the_picture_is_what_draw_sequence_prints() -> None:
-    assert pictures() == ["lost_response"]
-    kept = (CHAPTER / "lost_response.dot").read_text(encoding="utf-8")
-    assert run("draw_sequence").stdout == kept, "lost_response.dot is out of date"
+    assert CHAPTER.pictures() == ["lost_response"]
+    kept = CHAPTER.check_picture("lost_response", script="draw_sequence")
     # Arrows are named by the body inside the envelope, and the lost answer is drawn.
     assert "ProduceRequest" in kept and "KafkaRequest" not in kept
     assert re.search(r'xlabel="#\d+ dropped \(in flight when the connection broke\)"', kept)
 
 
 def test_the_picture_renders() -> None:
-    dot = require_tool("dot")
-    result = subprocess.run(
-        [dot, "-Tsvg", str(CHAPTER / "lost_response.dot")], capture_output=True, timeout=60
-    )
-    assert result.returncode == 0 and b"<svg" in result.stdout, result.stderr
+    CHAPTER.render("lost_response")

@@ -18,7 +18,6 @@ against.
 from __future__ import annotations
 
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
@@ -26,9 +25,9 @@ import sys
 import pytest
 from glasskafka.history import Verdict, check_history, read_history
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch10_delivery_semantics"
+from tutorials.listings import Chapter
+
+CHAPTER = Chapter(directory=pathlib.Path(__file__).resolve().parent)
 SCRIPTS = ["at_most_once", "at_least_once", "auto_commit_pitfall", "idempotent_consumer"]
 VERDICTS = {
     "at_most_once.jsonl": Verdict.INVALID,
@@ -41,39 +40,6 @@ VERDICTS = {
 }
 
 
-def run(name: str, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == status, result.stderr
-    return result
-
-
-def chapter() -> str:
-    return (CHAPTER / "chapter.md").read_text(encoding="utf-8")
-
-
-def listings() -> list[tuple[str, list[str]]]:
-    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
-    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", chapter(), flags=re.M | re.S)
-    return [(name, block.split("\n")) for name, block in found]
-
-
-def in_order(lines: list[str], output: list[str]) -> bool:
-    """Whether ``lines`` appear in ``output`` in the same order (others may come between)."""
-    position = 0
-    for line in lines:
-        try:
-            position = output.index(line, position) + 1
-        except ValueError:
-            return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def histories(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return tmp_path_factory.mktemp("histories")
@@ -81,17 +47,15 @@ def histories(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def outputs(histories: pathlib.Path) -> dict[str, str]:
-    return {name: run(name, "--out", str(histories)).stdout for name in SCRIPTS}
+    return {name: CHAPTER.run(name, "--out", str(histories)).stdout for name in SCRIPTS}
 
 
 def test_the_chapter_shows_every_script(outputs: dict[str, str]) -> None:
-    assert {name for name, _ in listings()} == set(SCRIPTS)
+    assert {name for name, _ in CHAPTER.listings()} == set(SCRIPTS)
 
 
 def test_every_listing_is_what_its_script_prints(outputs: dict[str, str]) -> None:
-    for script, lines in listings():
-        output = outputs[script].splitlines()
-        assert in_order(lines, output), f"not in {script}'s output, in order:\n" + "\n".join(lines)
+    CHAPTER.check_listings(outputs)
 
 
 def test_every_history_gets_the_verdict_the_chapter_gives(
@@ -136,7 +100,7 @@ def test_the_outputs_tell_the_chapters_story(outputs: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("args", [["--out", "/no/such/directory"], ["--bogus"], ["--out"]])
 def test_a_bad_command_line_is_refused_clearly(args: list[str], tmp_path: pathlib.Path) -> None:
-    result = run("at_least_once", *args, status=2)
+    result = CHAPTER.run("at_least_once", *args, status=2)
     assert result.stdout == ""
     assert "usage: at_least_once" in result.stderr
     assert "Traceback" not in result.stderr

@@ -18,7 +18,6 @@ from __future__ import annotations
 import pathlib
 import re
 import subprocess
-import sys
 
 import pytest
 
@@ -27,12 +26,11 @@ from tutorials.ch12_benchmarking_and_the_cost_of_acks.common import (
     producer_summary,
     shape,
 )
+from tutorials.listings import ROOT, Chapter
 
 pytest.importorskip("confluent_kafka")
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-CHAPTER = pathlib.Path(__file__).resolve().parent
-PACKAGE = "tutorials.ch12_benchmarking_and_the_cost_of_acks"
+CHAPTER = Chapter(directory=pathlib.Path(__file__).resolve().parent, timeout_s=600.0)
 RECORDS = 2000
 ARGS = {"compare_acks": ["--records", str(RECORDS)], "progress_lines": []}
 WINDOW_LINE = re.compile(
@@ -41,30 +39,11 @@ WINDOW_LINE = re.compile(
 )
 
 
-def run(name: str, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == status, result.stderr
-    return result
-
-
-def listings() -> list[tuple[str, list[str]]]:
-    """``(script, lines)`` for each listing the chapter marks with ``% output: <script>``."""
-    text = (CHAPTER / "chapter.md").read_text(encoding="utf-8")
-    found = re.findall(r"^% output: (\w+)\n```text\n(.*?)\n```", text, flags=re.M | re.S)
-    return [(name, block.split("\n")) for name, block in found]
-
-
 def run_all() -> dict[str, str]:
     """Run every script at once (they use separate clusters on free ports); their outputs."""
     started = {
         name: subprocess.Popen(
-            [sys.executable, "-m", f"{PACKAGE}.{name}", *args],
+            CHAPTER.command(name, *args),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -74,7 +53,7 @@ def run_all() -> dict[str, str]:
     }
     outputs = {}
     for name, process in started.items():
-        out, err = process.communicate(timeout=600)
+        out, err = process.communicate(timeout=CHAPTER.timeout_s)
         assert process.returncode == 0, err
         outputs[name] = out
     return outputs
@@ -83,19 +62,14 @@ def run_all() -> dict[str, str]:
 def test_the_scripts_print_what_the_chapter_shows() -> None:
     """One test, so that the clusters start once however pytest-xdist spreads the tests."""
     outputs = run_all()
-    assert {name for name, _ in listings()} == set(ARGS)
+    assert {name for name, _ in CHAPTER.listings()} == set(ARGS)
     check_every_listing_has_the_shape_of_its_scripts_output(outputs)
     check_every_record_is_acknowledged_at_every_level_and_read_back(outputs["compare_acks"])
     check_a_six_second_throttled_run_prints_a_progress_line(outputs["progress_lines"])
 
 
 def check_every_listing_has_the_shape_of_its_scripts_output(outputs: dict[str, str]) -> None:
-    for script, lines in listings():
-        shapes = [shape(line) for line in outputs[script].splitlines()]
-        position = 0
-        for line in lines:
-            assert shape(line) in shapes[position:], f"{script} printed nothing like:\n{line}"
-            position = shapes.index(shape(line), position) + 1
+    CHAPTER.check_listings(outputs, key=shape)
 
 
 def check_every_record_is_acknowledged_at_every_level_and_read_back(output: str) -> None:
@@ -121,5 +95,5 @@ def check_a_six_second_throttled_run_prints_a_progress_line(output: str) -> None
 
 
 def test_a_bad_count_is_refused_before_any_cluster_starts() -> None:
-    result = run("compare_acks", "--records", "many", status=2)
+    result = CHAPTER.run("compare_acks", "--records", "many", status=2)
     assert "invalid int value: 'many'" in result.stderr and result.stdout == ""
