@@ -352,17 +352,26 @@ class GroupCluster:
 
 
 def drain(run: GroupCluster, *, rounds: int = 30) -> None:
-    """Poll, process and commit with every live member until nothing new comes back."""
+    """Poll, process and commit with every live member until nothing new comes back.
+
+    A round counts as quiet only if it returned no record *and* no member's assignment changed
+    during it: a member given partitions in a rebalance has not fetched them yet."""
     quiet = 0
     for _ in range(rounds):
         got = 0
+        before = _assignments(run)
         for index in range(len(MEMBERS)):
             got += len(run.poll(index))
             run.process(index)
             run.commit(index)
-        quiet = quiet + 1 if got == 0 else 0
+        settled = got == 0 and _assignments(run) == before
+        quiet = quiet + 1 if settled else 0
         if quiet >= 3:
             return
+
+
+def _assignments(run: GroupCluster) -> list[tuple[TopicPartition, ...]]:
+    return [run.consumer(i).assignment() if run.up[i] else () for i in range(len(MEMBERS))]
 
 
 def consumed_values(history: History) -> set[str]:

@@ -367,3 +367,25 @@ def test_every_event_kind_has_a_line_in_the_story() -> None:
     for words in ("starts", "is called", "drops #", "is told", "fires", "partition:", "heals"):
         assert words in story
     assert "crashes (disk=power" in story and "restarts on its surviving disk" in story
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_restarted_node_is_answered_on_a_fresh_connection(seed: int) -> None:
+    """A restarted node that sends at once may reach its peer before the peer's notice of the
+    old connection's break does: the peer is then told of the break first, takes the message,
+    and its answer arrives (a new TCP socket, not the dead one)."""
+    sim = make_sim(seed)
+    ping(sim, A, B)
+    sim.run_until_quiet(1000)  # a -> b and b -> a both exist
+    sim.crash(A)
+    sim.restart(A)
+    ping(sim, A, B, hops=1)  # sent in the same millisecond as the restart
+    sim.run_until_quiet(2000)
+    seen_by_b = bouncer(sim, B).inputs
+    assert seen_by_b.index(("lost", A)) < next(
+        i
+        for i, (kind, what) in enumerate(seen_by_b)
+        if kind == "message" and what == (A, 1, what[2])  # type: ignore[index]
+    ), seen_by_b
+    answers = [what for kind, what in bouncer(sim, A).inputs if kind == "message"]
+    assert len(answers) == 1, "the answer was swallowed by the broken connection"

@@ -225,13 +225,30 @@ def _start(directory: Path, talk: _Narrator) -> list[ClusterProcess]:
     return processes
 
 
+def _new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop, built with Ctrl-C and the guard's signals held back.
+
+    A signal handled while CPython 3.11 is still building a selector loop raises inside its
+    constructor, and the half-built loop's ``__del__`` then prints a traceback.  Held back, the
+    signal is handled as soon as the loop exists, and the loop is closed as usual."""
+    held = {signal.SIGINT, *_TerminationGuard.SIGNALS}
+    if threading.current_thread() is not threading.main_thread():
+        return asyncio.new_event_loop()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        return asyncio.new_event_loop()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _zk_shell(zookeeper: ClusterProcess, command: str) -> list[str]:
     """What ``glasskafka zk-shell -server <address> <command>`` prints, minus the banner."""
     host, _, port = zookeeper.address.rpartition(":")
     printed = io.StringIO()
     shell = run_shell((host, int(port)), [command], out=printed)
     try:
-        status = asyncio.run(shell)
+        with asyncio.Runner(loop_factory=_new_event_loop) as runner:
+            status = runner.run(shell)
     finally:
         shell.close()  # a no-op once run; spares a warning if Ctrl-C came before it started
     lines = printed.getvalue().splitlines()

@@ -19,6 +19,11 @@ and nothing more:
 * **Until told, a broken connection swallows sends.**  A node writing into a connection that
   broke, before it has been told, loses the message silently, as a write into a dead socket does.
   Once told, its next send opens a fresh connection.
+* **News of a break comes before the new connection's first message.**  A message from ``a``
+  reaching ``b`` while ``b`` has not been told that its connection to ``a`` broke can only have
+  come on a fresh connection (``a`` restarted, or was told and reconnected).  In TCP that is a new
+  socket, and ``b`` answers on it; so the simulator tells ``b`` of the old break first, then
+  delivers the message, and ``b``'s answer goes out on a fresh connection.
 * **Sending across a partition, or to a node that is down, fails**: the message is dropped and the
   connection is marked broken, so the sender is told as above.  The receiver hears nothing.
 * **After a heal, delivery resumes** (SIM-4): a partition changes only which links are up; once a
@@ -199,6 +204,11 @@ class Network:
         del self.connections[(node_id, peer)]
         self.untold_count -= 1
         return True
+
+    def untold_notice(self, node_id: NodeId, peer: NodeId) -> int:
+        """The sequence of the notice still owed to ``node_id`` about ``peer`` (0: none)."""
+        connection = self.connections.get((node_id, peer))
+        return connection.notice_sequence if connection is not None else 0
 
     def deliverable(self) -> list[InFlight]:
         """The head of every connection with something in flight, by (sender, receiver)."""

@@ -291,6 +291,11 @@ class Simulator:
             message = self.transform(message)
         now_ms = self.clock.now_ms
         sender, receiver = in_flight.sender, in_flight.receiver
+        owed = self.network.untold_notice(receiver, sender)
+        if owed and self.network.take_notice(receiver, sender, owed):
+            # The message came on a fresh connection: the receiver learns of the old one's
+            # break first, so it answers on a new connection (network.py).
+            self._tell_loss(receiver, sender)
         self.trace.record(
             Delivered(
                 time_ms=now_ms,
