@@ -249,6 +249,11 @@ def _zk_shell(zookeeper: ClusterProcess, command: str) -> list[str]:
     try:
         with asyncio.Runner(loop_factory=_new_event_loop) as runner:
             status = runner.run(shell)
+    except asyncio.CancelledError as cancelled:
+        # Only Ctrl-C (or the guard's SIGTERM/SIGHUP, which acts as one) cancels the shell's
+        # task.  asyncio turns that into KeyboardInterrupt only when the task was cancelled
+        # exactly once; the shell's own clean-up may cancel it again, so say it here.
+        raise KeyboardInterrupt from cancelled
     finally:
         shell.close()  # a no-op once run; spares a warning if Ctrl-C came before it started
     lines = printed.getvalue().splitlines()
