@@ -3,7 +3,8 @@
 Every chapter under ``tutorials/chNN_<slug>/`` keeps one rule: **its text cannot drift from its
 code.**  ``chapter.md`` shows what a script prints in a ```` ```text ```` listing placed right
 after a ``% output: <script>`` line, and shows its pictures as ```` ```{graphviz} <name>.dot ````
-files.  Each chapter's test builds one :class:`Chapter` and uses it to
+files, which the chapter's drawing script prints through :func:`draw_figure` (``draw_pictures
+FIGURE`` or ``--list``).  Each chapter's test builds one :class:`Chapter` and uses it to
 
 * run a script as a student would, ``python -m tutorials.<chapter>.<script>`` from the
   repository root (:meth:`Chapter.run`, :meth:`Chapter.printed`);
@@ -38,7 +39,14 @@ from typing import NamedTuple
 
 from model_tests.support import require_tool
 
-__all__ = ["ROOT", "Chapter", "Listing", "glasskafka_cli", "in_order"]
+__all__ = [
+    "ROOT",
+    "Chapter",
+    "Listing",
+    "draw_figure",
+    "glasskafka_cli",
+    "in_order",
+]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 """The repository root: scripts run from here, as the chapters tell students to run them."""
@@ -217,3 +225,17 @@ class Chapter:
         )
         assert result.returncode == 0 and "<svg" in result.stdout, result.stderr
         return result.stdout
+
+
+def draw_figure(figures: Mapping[str, Callable[[], str]], argv: list[str], *, program: str) -> int:
+    """The command line of a chapter's drawing script: print the DOT of the figure named in
+    ``argv`` (or, for ``--list``, every figure's name); exit status 2 for anything else."""
+    if argv == ["--list"]:
+        print("\n".join(figures))
+        return 0
+    if len(argv) != 1 or argv[0] not in figures:
+        names = ", ".join(figures)
+        print(f"usage: {program} FIGURE (one of: {names}) or --list", file=sys.stderr)
+        return 2
+    sys.stdout.write(figures[argv[0]]())
+    return 0

@@ -41,6 +41,7 @@ from tutorials.ch06_partitions_keys_and_ordering.keyed_records import (
     placements,
 )
 from tutorials.ch06_partitions_keys_and_ordering.retries_reorder import LEADER, reorder_run
+from tutorials.listings import draw_figure
 
 __all__ = ["FIGURES", "main"]
 
@@ -109,16 +110,8 @@ FIGURES: dict[str, Callable[[], str]] = {
 
 
 def main(argv: list[str]) -> int:
-    """Print the figure named in ``argv`` (or the list of figures); 2 on a bad argument."""
-    if argv == ["--list"]:
-        print("\n".join(FIGURES))
-        return 0
-    if len(argv) != 1 or argv[0] not in FIGURES:
-        names = ", ".join(FIGURES)
-        print(f"usage: draw_pictures FIGURE (one of: {names}) or --list", file=sys.stderr)
-        return 2
-    sys.stdout.write(FIGURES[argv[0]]())
-    return 0
+    """Print the DOT of the figure named in ``argv``; exit status 2 for a bad name."""
+    return draw_figure(FIGURES, argv, program="draw_pictures")
 
 
 if __name__ == "__main__":

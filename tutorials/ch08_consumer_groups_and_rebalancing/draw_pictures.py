@@ -43,6 +43,7 @@ from glasskafka.viz.sequence import sequence_diagram
 
 from tutorials.ch08_consumer_groups_and_rebalancing.exchange import group_trace
 from tutorials.ch08_consumer_groups_and_rebalancing.second_consumer import second_join
+from tutorials.listings import draw_figure
 
 __all__ = ["FIGURES", "main"]
 
@@ -113,15 +114,8 @@ FIGURES: dict[str, Callable[[], str]] = {
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--list"]:
-        print("\n".join(FIGURES))
-        return 0
-    if len(argv) != 1 or argv[0] not in FIGURES:
-        names = ", ".join(FIGURES)
-        print(f"usage: draw_pictures FIGURE (one of: {names}) or --list", file=sys.stderr)
-        return 2
-    sys.stdout.write(FIGURES[argv[0]]())
-    return 0
+    """Print the DOT of the figure named in ``argv``; exit status 2 for a bad name."""
+    return draw_figure(FIGURES, argv, program="draw_pictures")
 
 
 if __name__ == "__main__":

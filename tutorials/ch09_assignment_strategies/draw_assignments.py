@@ -29,6 +29,7 @@ from tutorials.ch09_assignment_strategies.common import (
     rebalance,
 )
 from tutorials.ch09_assignment_strategies.rebalances import cooperative_join
+from tutorials.listings import draw_figure
 
 __all__ = ["FIGURES", "main"]
 
@@ -69,14 +70,7 @@ FIGURES: dict[str, Callable[[], str]] = {
 
 def main(argv: list[str]) -> int:
     """Print the DOT of the figure named in ``argv``; exit status 2 for a bad name."""
-    if argv == ["--list"]:
-        print("\n".join(FIGURES))
-        return 0
-    if len(argv) != 1 or argv[0] not in FIGURES:
-        print(f"usage: draw_assignments FIGURE (one of: {', '.join(FIGURES)})", file=sys.stderr)
-        return 2
-    sys.stdout.write(FIGURES[argv[0]]())
-    return 0
+    return draw_figure(FIGURES, argv, program="draw_assignments")
 
 
 if __name__ == "__main__":
